@@ -1,0 +1,218 @@
+"""Read and validate ``aoi/*.geojson``; project AOIs to a scene's UTM grid.
+
+An AOI file is a GeoJSON FeatureCollection in WGS84. Its first feature has
+``"role": "aoi"`` and carries ``id``, ``name``, ``kind`` (``port`` or ``rail``) and
+``sources``; further features have ``"role": "zone"`` and name the parts of the AOI
+(yards, the bridge, the harbour basin). A plain Feature or bare Polygon is accepted
+too, with the id taken from the file name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final, cast
+
+from pyproj import CRS, Transformer
+from shapely import make_valid
+from shapely.geometry import Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform as shapely_transform
+
+from pipeline.errors import InvalidAoiError
+from pipeline.types import Aoi, AoiKind, Zone
+
+#: Smallest AOI accepted: a single 10 m pixel cannot hold a berth or a yard.
+MIN_AREA_KM2: Final = 0.05
+#: Largest AOI accepted: beyond this a "window" is most of an MGRS tile, almost surely a mistake.
+MAX_AREA_KM2: Final = 400.0
+#: AOI ids become file and folder names: keep them to a safe, lower-case alphabet.
+AOI_ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_KINDS: Final = ("port", "rail")
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS84 UTM zone containing ``(lon, lat)``."""
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+@lru_cache(maxsize=16)
+def _transformer(src_epsg: int, dst_epsg: int) -> Transformer:
+    return Transformer.from_crs(CRS.from_epsg(src_epsg), CRS.from_epsg(dst_epsg), always_xy=True)
+
+
+def reproject(geometry: BaseGeometry, *, src_epsg: int = 4326, dst_epsg: int) -> BaseGeometry:
+    """Reproject a shapely geometry between EPSG codes (x/y = lon/lat order)."""
+    return shapely_transform(_transformer(src_epsg, dst_epsg).transform, geometry)
+
+
+def area_km2(geometry: BaseGeometry) -> float:
+    """Area of a WGS84 geometry in square kilometres, in its own UTM zone."""
+    centroid = geometry.centroid
+    utm = reproject(geometry, dst_epsg=utm_epsg(centroid.x, centroid.y))
+    return float(utm.area) / 1e6
+
+
+def _polygon(geom: Mapping[str, Any], where: str) -> Polygon:
+    if not isinstance(geom, Mapping) or geom.get("type") != "Polygon":
+        kind = geom.get("type") if isinstance(geom, Mapping) else type(geom).__name__
+        raise InvalidAoiError(f"{where}: geometry must be a GeoJSON Polygon, got {kind!r}")
+    rings = geom.get("coordinates")
+    if not isinstance(rings, list) or not rings or not isinstance(rings[0], list):
+        raise InvalidAoiError(f"{where}: Polygon has no coordinate rings")
+    for ring in rings:
+        if len(ring) < 4:
+            raise InvalidAoiError(f"{where}: a ring needs at least 4 positions, has {len(ring)}")
+        if list(ring[0]) != list(ring[-1]):
+            raise InvalidAoiError(f"{where}: ring is not closed (first position != last)")
+        for pos in ring:
+            if (
+                not isinstance(pos, list)
+                or len(pos) < 2
+                or not all(isinstance(v, int | float) and math.isfinite(v) for v in pos[:2])
+            ):
+                raise InvalidAoiError(f"{where}: position {pos!r} is not [lon, lat]")
+            lon, lat = pos[0], pos[1]
+            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+                raise InvalidAoiError(
+                    f"{where}: position {pos!r} is outside WGS84 lon/lat; AOIs must be EPSG:4326"
+                )
+    polygon = shape(geom)
+    if not isinstance(polygon, Polygon) or not polygon.is_valid:
+        reason = make_valid(polygon).geom_type if isinstance(polygon, Polygon) else "not a polygon"
+        raise InvalidAoiError(f"{where}: polygon is not valid (self-intersecting? -> {reason})")
+    return polygon
+
+
+def _features(doc: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict):
+        raise InvalidAoiError(f"{where}: top level must be a GeoJSON object")
+    crs = doc.get("crs")
+    if crs is not None and "CRS84" not in json.dumps(crs) and "4326" not in json.dumps(crs):
+        raise InvalidAoiError(f"{where}: crs {crs!r} is not WGS84; AOIs must be EPSG:4326")
+    kind = doc.get("type")
+    if kind == "FeatureCollection":
+        features = doc.get("features")
+        if not isinstance(features, list) or not features:
+            raise InvalidAoiError(f"{where}: FeatureCollection has no features")
+        return [cast(dict[str, Any], f) for f in features]
+    if kind == "Feature":
+        return [doc]
+    if kind == "Polygon":
+        return [{"type": "Feature", "properties": {}, "geometry": doc}]
+    raise InvalidAoiError(f"{where}: expected FeatureCollection, Feature or Polygon, got {kind!r}")
+
+
+def parse_aoi(doc: Any, *, default_id: str, where: str = "<aoi>") -> Aoi:
+    """Validate a parsed GeoJSON document and build an :class:`Aoi`.
+
+    Raises:
+        InvalidAoiError: the document is not a closed, valid WGS84 polygon of sane area
+            with a safe id and known kind.
+    """
+    features = _features(doc, where)
+    head, *rest = features
+    if not isinstance(head, dict) or head.get("type") != "Feature":
+        raise InvalidAoiError(f"{where}: first feature is not a GeoJSON Feature")
+    props = head.get("properties") or {}
+    if not isinstance(props, dict):
+        raise InvalidAoiError(f"{where}: feature properties must be an object")
+    aoi_id = str(props.get("id", default_id))
+    if not AOI_ID_PATTERN.match(aoi_id):
+        raise InvalidAoiError(
+            f"{where}: AOI id {aoi_id!r} must match {AOI_ID_PATTERN.pattern} "
+            "(lower-case letters, digits, '-' and '_')"
+        )
+    kind = str(props.get("kind", "port"))
+    if kind not in _KINDS:
+        raise InvalidAoiError(f"{where}: kind {kind!r} must be one of {', '.join(_KINDS)}")
+    outline = _polygon(head.get("geometry"), f"{where} ({aoi_id})")
+    area = area_km2(outline)
+    if not MIN_AREA_KM2 <= area <= MAX_AREA_KM2:
+        raise InvalidAoiError(
+            f"{where}: AOI {aoi_id!r} covers {area:.3g} km², outside the sane range "
+            f"{MIN_AREA_KM2}-{MAX_AREA_KM2} km²"
+        )
+    zones = []
+    for i, feat in enumerate(rest, start=1):
+        zprops = feat.get("properties") or {}
+        zname = str(zprops.get("zone", f"zone-{i}"))
+        zgeom = _polygon(feat.get("geometry"), f"{where} ({aoi_id}, zone {zname!r})")
+        if not outline.buffer(1e-6).contains(zgeom):
+            raise InvalidAoiError(f"{where}: zone {zname!r} is not inside AOI {aoi_id!r}")
+        zones.append(Zone(name=zname, kind=str(zprops.get("kind", "zone")), geometry=zgeom))
+    if len({z.name for z in zones}) != len(zones):
+        raise InvalidAoiError(f"{where}: zone names in AOI {aoi_id!r} are not unique")
+    sources = props.get("sources", ())
+    return Aoi(
+        id=aoi_id,
+        name=str(props.get("name", aoi_id)),
+        kind=cast(AoiKind, kind),
+        geometry=outline,
+        zones=tuple(zones),
+        sources=tuple(str(s) for s in (sources if isinstance(sources, list) else [sources])),
+    )
+
+
+def load_aoi(path: Path | str) -> Aoi:
+    """Read and validate one AOI GeoJSON file.
+
+    Raises:
+        InvalidAoiError: the file is missing, not JSON, or not a valid AOI.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidAoiError(f"AOI file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidAoiError(f"cannot read AOI file {str(path)!r}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidAoiError(f"AOI file {str(path)!r} is not valid JSON: {exc}") from None
+    return parse_aoi(doc, default_id=path.stem, where=str(path))
+
+
+def load_aois(aoi_dir: Path) -> list[Aoi]:
+    """Every ``*.geojson`` AOI in a folder, sorted by id, ids unique.
+
+    Raises:
+        InvalidAoiError: a file is invalid, or two files share an id.
+    """
+    aois = [load_aoi(p) for p in sorted(Path(aoi_dir).glob("*.geojson"))]
+    seen: dict[str, int] = {}
+    for aoi in aois:
+        seen[aoi.id] = seen.get(aoi.id, 0) + 1
+    duplicated = sorted(i for i, n in seen.items() if n > 1)
+    if duplicated:
+        raise InvalidAoiError(f"{aoi_dir}: AOI ids are not unique: {', '.join(duplicated)}")
+    return sorted(aois, key=lambda a: a.id)
+
+
+def resolve_aoi(spec: str, aoi_dir: Path) -> Aoi:
+    """Resolve ``--aoi``: an id from ``aoi_dir``, or a path to a GeoJSON file.
+
+    Raises:
+        InvalidAoiError: no such id and no such file, or the file is invalid.
+    """
+    if spec.endswith((".geojson", ".json")) or "/" in spec or Path(spec).is_file():
+        return load_aoi(spec)
+    if not AOI_ID_PATTERN.match(spec):
+        raise InvalidAoiError(f"unknown AOI {spec!r}: not a known id and not a GeoJSON path")
+    candidate = Path(aoi_dir) / f"{spec}.geojson"
+    if candidate.is_file():
+        return load_aoi(candidate)
+    known = ", ".join(a.id for a in load_aois(aoi_dir)) or "none"
+    raise InvalidAoiError(f"unknown AOI id {spec!r}; known ids in {aoi_dir}: {known}")
+
+
+def resolve_aois(specs: Iterable[str], aoi_dir: Path) -> list[Aoi]:
+    """Resolve several ``--aoi`` values; none means every AOI in ``aoi_dir``."""
+    specs = list(specs)
+    if not specs:
+        return load_aois(aoi_dir)
+    return [resolve_aoi(s, aoi_dir) for s in specs]

@@ -1,0 +1,167 @@
+"""The project's vocabulary: small frozen dataclasses, validated on construction.
+
+Nothing here does I/O. ``affine`` and ``shapely`` are pure geometry libraries; rasterio
+and prefect are never imported by this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+from affine import Affine
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+AoiKind = Literal["port", "rail"]
+REFLECTANCE_BANDS: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A named part of an AOI (a yard, a bridge, a harbour basin), in WGS84."""
+
+    name: str
+    """Zone id, unique within its AOI (for example ``tumangang-yard``)."""
+    kind: str
+    """What the zone is: ``yard``, ``bridge``, ``harbour``, ``anchorage``..."""
+    geometry: BaseGeometry
+    """Polygon in WGS84 longitude/latitude."""
+
+
+@dataclass(frozen=True)
+class Aoi:
+    """An area of interest, validated on load by :mod:`pipeline.aoi`."""
+
+    id: str
+    """Unique id, also the file stem in ``aoi/`` (``rajin-port``)."""
+    name: str
+    """Human-readable name."""
+    kind: AoiKind
+    """``port`` AOIs count ships; ``rail`` AOIs estimate railcars."""
+    geometry: BaseGeometry
+    """Outline polygon in WGS84 longitude/latitude."""
+    zones: tuple[Zone, ...] = ()
+    """Named parts of the AOI; rail AOIs measure occupancy inside their ``yard`` zones."""
+    sources: tuple[str, ...] = ()
+    """Where the coordinates come from."""
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` in degrees."""
+        west, south, east, north = self.geometry.bounds
+        return (float(west), float(south), float(east), float(north))
+
+
+@dataclass(frozen=True)
+class BandAsset:
+    """Where one band lives and how its digital numbers become reflectance.
+
+    ``reflectance = DN * scale + offset``; ``DN == nodata`` is invalid.
+    """
+
+    href: str
+    """URL or path of the COG (unsigned; sources sign just before a read)."""
+    scale: float = 1.0
+    """Multiplier applied to DN."""
+    offset: float = 0.0
+    """Added after scaling (``-0.1`` for processing baseline 04.00 L2A)."""
+    nodata: float | None = 0
+    """DN that marks missing data."""
+    resolution_m: float = 10.0
+    """Native ground sampling distance of the asset."""
+
+    def __post_init__(self) -> None:
+        if not self.href:
+            raise ValueError("BandAsset.href must not be empty")
+        if not (math.isfinite(self.scale) and math.isfinite(self.offset)):
+            raise ValueError(f"non-finite scale/offset for {self.href!r}")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One Sentinel-2 L2A acquisition over one MGRS tile, normalised from any provider."""
+
+    id: str
+    """Provider's item id."""
+    datetime: datetime
+    """Acquisition time, timezone-aware UTC."""
+    platform: str
+    """``sentinel-2a``, ``sentinel-2b`` or ``sentinel-2c``."""
+    tile: str
+    """MGRS tile, for example ``52TFM``."""
+    epsg: int
+    """EPSG code of the raster grid (UTM zone)."""
+    processing_baseline: str
+    """ESA processing baseline, for example ``04.00``."""
+    assets: Mapping[str, BandAsset]
+    """Band name (``blue``, ``green``, ``red``, ``nir``, ``swir16``, ``scl``) to asset."""
+    cloud_cover: float | None
+    """Tile-wide cloud cover in percent, as the provider reports it."""
+    source: str
+    """Which source produced it (``earth-search``, ``planetary-computer``, ``local``...)."""
+    collection: str = ""
+    """STAC collection id."""
+    offset_rule: str = ""
+    """How the reflectance offset was decided (for provenance and tests)."""
+    bbox: tuple[float, float, float, float] | None = None
+    """Item footprint bounds in WGS84, when the item has them."""
+    simulated: bool = False
+    """True for scenes written by ``rasonwatch simulate``."""
+    properties: Mapping[str, object] = field(default_factory=dict)
+    """Raw STAC properties kept for provenance (never trusted as markup)."""
+
+    def __post_init__(self) -> None:
+        if self.datetime.tzinfo is None:
+            raise ValueError(f"scene {self.id!r}: datetime must be timezone-aware")
+        object.__setattr__(self, "assets", MappingProxyType(dict(self.assets)))
+        object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))
+
+    @property
+    def date_key(self) -> str:
+        """UTC acquisition date, used to de-duplicate overlapping tiles."""
+        return self.datetime.strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True, eq=False)
+class Chip:
+    """Pixels of one AOI from one scene, on the scene's 10 m UTM grid."""
+
+    scene_id: str
+    """The scene the pixels came from."""
+    aoi_id: str
+    """The AOI the window covers."""
+    reflectance: NDArray[np.float32]
+    """Surface reflectance, shape ``(5, rows, cols)`` in :data:`REFLECTANCE_BANDS` order."""
+    scl: NDArray[np.uint8]
+    """Scene classification, nearest-neighbour resampled to 10 m, shape ``(rows, cols)``."""
+    valid: NDArray[np.bool_]
+    """True where every band has data and the pixel lies inside the AOI outline."""
+    transform: Affine
+    """Pixel-to-map transform of the window (UTM metres)."""
+    epsg: int
+    """EPSG code of the grid."""
+
+    def __post_init__(self) -> None:
+        if self.reflectance.ndim != 3 or self.reflectance.shape[0] != len(REFLECTANCE_BANDS):
+            raise ValueError(f"chip reflectance must be (5, rows, cols), got {self.reflectance.shape}")
+        shape = self.reflectance.shape[1:]
+        if self.scl.shape != shape or self.valid.shape != shape:
+            raise ValueError(
+                f"chip arrays disagree: reflectance {shape}, scl {self.scl.shape}, "
+                f"valid {self.valid.shape}"
+            )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(rows, cols)``."""
+        return (int(self.reflectance.shape[1]), int(self.reflectance.shape[2]))
+
+    def band(self, name: str) -> NDArray[np.float32]:
+        """One reflectance band by its Earth Search name (``nir``)."""
+        return self.reflectance[REFLECTANCE_BANDS.index(name)]
