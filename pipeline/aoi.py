@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from pyproj import CRS, Transformer
+import shapely
 from shapely import make_valid
 from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as shapely_transform
 
 from pipeline.errors import InvalidAoiError
 from pipeline.types import Aoi, AoiKind, Zone
@@ -48,7 +48,8 @@ def _transformer(src_epsg: int, dst_epsg: int) -> Transformer:
 
 def reproject(geometry: BaseGeometry, *, src_epsg: int = 4326, dst_epsg: int) -> BaseGeometry:
     """Reproject a shapely geometry between EPSG codes (x/y = lon/lat order)."""
-    return shapely_transform(_transformer(src_epsg, dst_epsg).transform, geometry)
+    transformer = _transformer(src_epsg, dst_epsg)
+    return shapely.transform(geometry, transformer.transform, interleaved=False)
 
 
 def area_km2(geometry: BaseGeometry) -> float:

@@ -1,0 +1,197 @@
+"""Read a folder laid out like ``sen2ships-dev``, run the ship detector, score it.
+
+Layout, one sub-folder per port: ``B02.tif B03.tif B04.tif B08.tif B11.tif`` (uint16,
+DN = reflectance × 65535, all on one grid) and ``labels.json`` (COCO, bbox
+``[x, y, w, h]`` in pixels of that grid). This is the only module of the ship bench that
+touches rasterio; detection itself is :mod:`pipeline.detect`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import rasterio
+from numpy.typing import NDArray
+from pyproj import CRS, Geod, Transformer
+
+from pipeline.bench.matching import PortScore, match_detections, overall_score
+from pipeline.detect.ships import Detection, detect_ships_in_arrays
+from pipeline.errors import RasonWatchError
+
+#: Band files in :data:`pipeline.types.REFLECTANCE_BANDS` order (blue, green, red, nir, swir16).
+BAND_FILES: Final = ("B02.tif", "B03.tif", "B04.tif", "B08.tif", "B11.tif")
+#: The "Raw" 16-bit export of EO Browser stores reflectance × 65535.
+DN_PER_REFLECTANCE: Final = 65535.0
+LABELS_FILE: Final = "labels.json"
+
+
+class BenchDatasetError(RasonWatchError, ValueError):
+    """A bench folder is missing, empty, or a port in it is malformed."""
+
+
+@dataclass(frozen=True, eq=False)
+class Port:
+    """One labelled port crop, ready for the detector."""
+
+    name: str
+    """Folder name (``busan``)."""
+    reflectance: NDArray[np.float32]
+    """Surface reflectance, ``(5, rows, cols)``: blue, green, red, nir, swir16."""
+    valid: NDArray[np.bool_]
+    """True where every band has data (DN 0 in all bands marks the export's nodata)."""
+    pixel_size_m: float
+    """Ground size of one pixel in metres at the crop centre (Web Mercator shrinks with
+    latitude: a 10 m EPSG:3857 pixel is 5.8 m on the ground at Gdynia)."""
+    boxes: NDArray[np.float64]
+    """Labelled ships, ``(n, 4)`` as ``[x, y, w, h]`` in pixels."""
+    ship_mask: NDArray[np.bool_]
+    """Union of the labels' segmentation masks (empty where the file has none)."""
+    date: str = ""
+    """Acquisition date from ``labels.json`` (``info.date``)."""
+
+
+def ground_pixel_size_m(transform: Any, crs: CRS, shape: tuple[int, int]) -> float:
+    """Mean ground size of one pixel at the centre of a grid, in metres.
+
+    Measures the geodesic length of one pixel step along rows and columns, so that a
+    conformal grid such as Web Mercator (whose "metres" are ``1 / cos(lat)`` too long)
+    gives the true size on the ground.
+
+    Args:
+        transform: The grid's affine pixel-to-map transform.
+        crs: The grid's coordinate reference system.
+        shape: ``(rows, cols)`` of the grid.
+
+    Returns:
+        The geometric mean of the ground lengths of a row step and a column step.
+    """
+    rows, cols = shape
+    r0, c0 = rows / 2.0, cols / 2.0
+    points = [transform * (c0, r0), transform * (c0 + 1, r0), transform * (c0, r0 + 1)]
+    to_lonlat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    lonlat = [to_lonlat.transform(x, y) for x, y in points]
+    geod = Geod(ellps="WGS84")
+    _, _, dx = geod.inv(lonlat[0][0], lonlat[0][1], lonlat[1][0], lonlat[1][1])
+    _, _, dy = geod.inv(lonlat[0][0], lonlat[0][1], lonlat[2][0], lonlat[2][1])
+    return float(np.sqrt(abs(dx) * abs(dy)))
+
+
+def _decode_rle(counts: list[int], size: list[int]) -> NDArray[np.bool_]:
+    """Decode an uncompressed COCO RLE (column-major run lengths) into a mask."""
+    rows, cols = size
+    flat = np.zeros(rows * cols, dtype=bool)
+    pos = 0
+    for i, run in enumerate(counts):
+        if i % 2 == 1:
+            flat[pos : pos + run] = True
+        pos += run
+    return flat.reshape((cols, rows)).T
+
+
+def read_port(folder: Path) -> Port:
+    """Read one port folder.
+
+    Args:
+        folder: A folder holding the five band files and ``labels.json``.
+
+    Returns:
+        The port's reflectance, validity, ground pixel size and labels.
+
+    Raises:
+        BenchDatasetError: When a file is missing or the bands disagree in shape.
+    """
+    missing = [f for f in (*BAND_FILES, LABELS_FILE) if not (folder / f).is_file()]
+    if missing:
+        raise BenchDatasetError(f"port folder {folder} lacks {', '.join(missing)}")
+    stack = []
+    transform = crs = None
+    for name in BAND_FILES:
+        with rasterio.open(folder / name) as ds:
+            stack.append(ds.read(1))
+            if transform is None:
+                transform, crs = ds.transform, CRS.from_user_input(ds.crs)
+    shapes = {a.shape for a in stack}
+    if len(shapes) != 1:
+        raise BenchDatasetError(f"bands of {folder} are on different grids: {sorted(shapes)}")
+    dn = np.stack(stack)
+    reflectance = (dn.astype(np.float32) / np.float32(DN_PER_REFLECTANCE)).astype(np.float32)
+    valid = np.any(dn > 0, axis=0)
+    shape = (int(dn.shape[1]), int(dn.shape[2]))
+    pixel_size = ground_pixel_size_m(transform, crs, shape)
+
+    labels = json.loads((folder / LABELS_FILE).read_text())
+    boxes = np.array(
+        [a["bbox"] for a in labels.get("annotations", [])], dtype=np.float64
+    ).reshape(-1, 4)
+    ship_mask = np.zeros(shape, dtype=bool)
+    for ann in labels.get("annotations", []):
+        seg = ann.get("segmentation")
+        if isinstance(seg, dict) and isinstance(seg.get("counts"), list):
+            ship_mask |= _decode_rle(seg["counts"], seg["size"])
+    date = str(labels.get("info", {}).get("date", ""))
+    return Port(folder.name, reflectance, valid, pixel_size, boxes, ship_mask, date)
+
+
+def port_folders(dataset_dir: Path) -> list[Path]:
+    """Port sub-folders of a bench dataset, sorted by name.
+
+    Raises:
+        BenchDatasetError: When the folder does not exist or holds no port.
+    """
+    if not dataset_dir.is_dir():
+        raise BenchDatasetError(f"bench dataset {dataset_dir} is not a folder")
+    folders = sorted(p for p in dataset_dir.iterdir() if (p / LABELS_FILE).is_file())
+    if not folders:
+        raise BenchDatasetError(
+            f"bench dataset {dataset_dir} holds no port folder with {LABELS_FILE}"
+        )
+    return folders
+
+
+def detect_port(port: Port) -> list[Detection]:
+    """Run the single-date ship detector on one port."""
+    return detect_ships_in_arrays(
+        port.reflectance, valid=port.valid, pixel_size_m=port.pixel_size_m
+    )
+
+
+def run_ship_bench(dataset_dir: Path) -> dict[str, Any]:
+    """Detect ships in every port of a bench folder and score them against the labels.
+
+    Args:
+        dataset_dir: A folder laid out like ``../shared/datasets/sen2ships-dev``.
+
+    Returns:
+        The ``bench ships --json`` document of DESIGN.md: ``ports`` (per-port tp, fp,
+        fn, precision, recall, f1), ``overall`` and ``detections``.
+
+    Raises:
+        BenchDatasetError: When the folder or one of its ports is malformed.
+    """
+    ports: dict[str, PortScore] = {}
+    detections: list[dict[str, Any]] = []
+    for folder in port_folders(dataset_dir):
+        port = read_port(folder)
+        found = detect_port(port)
+        ports[port.name] = match_detections(found, port.boxes)
+        for d in found:
+            x0, y0, x1, y1 = d.bbox
+            detections.append(
+                {
+                    "port": port.name,
+                    "row": round(d.row, 2),
+                    "col": round(d.col, 2),
+                    "bbox": [x0, y0, x1 - x0, y1 - y0],
+                    "length_m": round(d.length_m, 1),
+                    "score": round(d.score, 4),
+                }
+            )
+    return {
+        "ports": {name: s.as_dict() for name, s in ports.items()},
+        "overall": overall_score(ports.values()).as_dict(),
+        "detections": detections,
+    }

@@ -1,0 +1,62 @@
+"""Parse and validate the dates and date ranges users type."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from pipeline.errors import InvalidDateRangeError
+
+
+def parse_date(text: str, *, what: str = "date") -> date:
+    """Parse an ISO calendar date (``YYYY-MM-DD``).
+
+    Raises:
+        InvalidDateRangeError: the text is not a valid calendar date.
+    """
+    try:
+        return date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise InvalidDateRangeError(
+            f"{what} {text!r} is not a valid date; use YYYY-MM-DD, e.g. 2023-11-29"
+        ) from None
+
+
+def parse_range(start: str, end: str) -> tuple[date, date]:
+    """Parse ``--start``/``--end``; both inclusive, ``end`` not before ``start``.
+
+    Raises:
+        InvalidDateRangeError: either date is invalid, or the range is reversed.
+    """
+    first = parse_date(start, what="--start")
+    last = parse_date(end, what="--end")
+    if last < first:
+        raise InvalidDateRangeError(
+            f"date range is reversed: --end {last.isoformat()} is before --start {first.isoformat()}"
+        )
+    return first, last
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC instants covering whole days ``first`` to ``last`` inclusive."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
+        microseconds=1
+    )
+    return start, end
+
+
+def chunk_range(first: date, last: date, *, days: int) -> list[tuple[date, date]]:
+    """Split an inclusive range into consecutive inclusive chunks of at most ``days`` days.
+
+    Raises:
+        ValueError: ``days`` is not positive.
+    """
+    if days <= 0:
+        raise ValueError(f"chunk length must be positive, got {days}")
+    chunks = []
+    cursor = first
+    while cursor <= last:
+        stop = min(last, cursor + timedelta(days=days - 1))
+        chunks.append((cursor, stop))
+        cursor = stop + timedelta(days=1)
+    return chunks

@@ -1,0 +1,52 @@
+"""Scenes as JSON-ready summaries and as a table a person can read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.types import Scene
+
+
+def scene_summary(scene: Scene) -> dict[str, object]:
+    """The fields of a scene that ``rasonwatch scenes --json`` prints."""
+    return {
+        "id": scene.id,
+        "datetime": scene.datetime.isoformat().replace("+00:00", "Z"),
+        "platform": scene.platform,
+        "tile": scene.tile,
+        "epsg": scene.epsg,
+        "processing_baseline": scene.processing_baseline,
+        "cloud_cover": scene.cloud_cover,
+        "collection": scene.collection,
+        "source": scene.source,
+        "offset_rule": scene.offset_rule,
+        "simulated": scene.simulated,
+        "assets": {
+            band: {"href": a.href, "scale": a.scale, "offset": a.offset}
+            for band, a in scene.assets.items()
+        },
+    }
+
+
+def print_scene_table(scenes: Sequence[Scene], *, title: str) -> None:
+    """Print scenes as a table on stdout; simulated scenes are labelled SIMULATED."""
+    table = Table(title=title)
+    for column in ("datetime (UTC)", "id", "platform", "tile", "baseline", "cloud %", "offset"):
+        table.add_column(column)
+    for s in scenes:
+        cells = (
+            s.datetime.strftime("%Y-%m-%d %H:%M"),
+            s.id + (" [SIMULATED]" if s.simulated else ""),
+            s.platform,
+            s.tile,
+            s.processing_baseline,
+            "" if s.cloud_cover is None else f"{s.cloud_cover:.0f}",
+            s.offset_rule,
+        )
+        # Text() cells: metadata from STAC is never interpreted as console markup.
+        table.add_row(*(Text(c) for c in cells))
+    Console().print(table)
