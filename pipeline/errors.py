@@ -45,3 +45,11 @@ class RasonWatchWarning(UserWarning):
 
 class OffsetWarning(RasonWatchWarning):
     """The processing-baseline offset metadata looks inconsistent with the pixels."""
+
+
+class StoreError(RasonWatchError):
+    """The results store cannot be opened, created or written."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer rason-watch (its schema is ahead of ours)."""

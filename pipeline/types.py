@@ -165,3 +165,48 @@ class Chip:
     def band(self, name: str) -> NDArray[np.float32]:
         """One reflectance band by its Earth Search name (``nir``)."""
         return self.reflectance[REFLECTANCE_BANDS.index(name)]
+
+
+ObservationStatus = Literal["ok", "failed"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One row of the ``observations`` contract table: one AOI seen in one scene."""
+
+    aoi: str
+    """AOI id."""
+    scene_id: str
+    """Provider's scene id."""
+    datetime: datetime
+    """Acquisition time, timezone-aware UTC."""
+    detector_version: str
+    """Version of the detectors that produced the numbers."""
+    source: str
+    """Scene source (``earth-search``, ``local``...)."""
+    status: ObservationStatus = "ok"
+    """``ok``, or ``failed`` with :attr:`error` set."""
+    clear_fraction: float | None = None
+    """Share of the AOI seen clear, 0-1 (None when failed)."""
+    ships: int | None = None
+    """Ships counted (port AOIs)."""
+    railcar_equivalents: float | None = None
+    """Occupied track length ÷ 14 m (rail AOIs; None elsewhere)."""
+    occupied_track_m: float | None = None
+    """Occupied track length in metres (rail AOIs)."""
+    railcar_low: float | None = None
+    """Lower bound of the railcar-equivalents interval."""
+    railcar_high: float | None = None
+    """Upper bound of the railcar-equivalents interval."""
+    error: str | None = None
+    """Why the scene failed (one line), when it did."""
+    simulated: bool = False
+    """True when the scene came from the simulator."""
+
+    def __post_init__(self) -> None:
+        if self.datetime.tzinfo is None:
+            raise ValueError(f"observation {self.scene_id!r}: datetime must be timezone-aware")
+        if self.status == "failed" and not self.error:
+            raise ValueError(f"observation {self.scene_id!r}: a failed row needs an error")
+        if self.clear_fraction is not None and not 0.0 <= self.clear_fraction <= 1.0:
+            raise ValueError(f"clear_fraction {self.clear_fraction} outside 0-1")

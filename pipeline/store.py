@@ -1,0 +1,299 @@
+"""The results store: one SQLite file in WAL mode, idempotent upserts, versioned schema.
+
+The ``observations`` table is a contract (DESIGN.md): other tools read it directly, so its
+name and columns never change. Everything else (extras, detections, runs) is ours.
+The schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades older
+files step by step, and a file from a newer version is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from pipeline import __version__
+from pipeline.errors import StoreError, StoreVersionError
+from pipeline.types import Observation
+
+#: How long a writer waits for another process's transaction before giving up (ms):
+#: two backfills may overlap, and one scene's write takes milliseconds.
+BUSY_TIMEOUT_MS: Final = 60_000
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 0 -> 1: the contract table, its extras, detections and runs.
+    """
+    CREATE TABLE observations (
+        aoi TEXT NOT NULL,
+        scene_id TEXT NOT NULL,
+        datetime TEXT NOT NULL,
+        clear_fraction REAL,
+        ships INTEGER,
+        railcar_equivalents REAL,
+        occupied_track_m REAL,
+        detector_version TEXT NOT NULL,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        error TEXT,
+        PRIMARY KEY (aoi, scene_id, detector_version)
+    );
+    CREATE INDEX observations_by_time ON observations (aoi, detector_version, datetime);
+    CREATE TABLE observation_extras (
+        aoi TEXT NOT NULL,
+        scene_id TEXT NOT NULL,
+        detector_version TEXT NOT NULL,
+        railcar_low REAL,
+        railcar_high REAL,
+        simulated INTEGER NOT NULL DEFAULT 0,
+        run_id TEXT,
+        processed_at TEXT NOT NULL,
+        scene_json TEXT,
+        PRIMARY KEY (aoi, scene_id, detector_version)
+    );
+    CREATE TABLE detections (
+        aoi TEXT NOT NULL,
+        scene_id TEXT NOT NULL,
+        detector_version TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        row REAL NOT NULL,
+        col REAL NOT NULL,
+        lon REAL,
+        lat REAL,
+        length_m REAL,
+        width_m REAL,
+        heading_deg REAL,
+        score REAL,
+        geometry_wkt TEXT,
+        PRIMARY KEY (aoi, scene_id, detector_version, n)
+    );
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        command TEXT NOT NULL,
+        parameters_json TEXT NOT NULL,
+        detector_version TEXT NOT NULL,
+        package_version TEXT NOT NULL,
+        host TEXT NOT NULL,
+        n_ok INTEGER,
+        n_failed INTEGER,
+        n_skipped INTEGER
+    );
+    """,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+_OBS_COLUMNS: Final = (
+    "aoi, scene_id, datetime, clear_fraction, ships, railcar_equivalents, occupied_track_m, "
+    "detector_version, source, status, error"
+)
+
+
+@dataclass(frozen=True)
+class DetectionRow:
+    """One detection as stored: pixel centroid, lon/lat, size and outline (WKT, WGS84)."""
+
+    kind: str
+    """``ship`` or ``train``."""
+    row: float
+    """Centroid row in the chip's pixel grid."""
+    col: float
+    """Centroid column in the chip's pixel grid."""
+    lon: float | None
+    """Centroid longitude."""
+    lat: float | None
+    """Centroid latitude."""
+    length_m: float | None
+    """Length, metres."""
+    width_m: float | None
+    """Width, metres."""
+    heading_deg: float | None
+    """Axis direction, degrees clockwise from grid north."""
+    score: float | None
+    """Detector confidence 0-1."""
+    geometry_wkt: str | None
+    """Outline polygon in WGS84, as WKT."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Store:
+    """The SQLite results store. One connection per instance; safe across processes."""
+
+    def __init__(self, path: Path | str) -> None:
+        """Open (creating and migrating as needed) the store at ``path``.
+
+        Raises:
+            StoreError: the file or its folder cannot be created or is not a database.
+            StoreVersionError: the file was written by a newer rason-watch.
+        """
+        self.path = Path(path)
+        if not self.path.exists():
+            parent = self.path.parent
+            if not parent.is_dir():
+                raise StoreError(f"cannot create store {str(self.path)!r}: folder does not exist")
+        try:
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use store {str(self.path)!r}: {exc}") from None
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"store {str(self.path)!r} has schema version {version}, newer than this "
+                f"rason-watch ({__version__}, schema {SCHEMA_VERSION}); upgrade rason-watch"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The file's schema version."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def done_scene_ids(self, aoi: str, detector_version: str) -> set[str]:
+        """Scenes already stored with status ``ok`` for this AOI and detector version."""
+        rows = self._db.execute(
+            "SELECT scene_id FROM observations WHERE aoi = ? AND detector_version = ? "
+            "AND status = 'ok'",
+            (aoi, detector_version),
+        )
+        return {r[0] for r in rows}
+
+    def write(
+        self,
+        observation: Observation,
+        detections: Sequence[DetectionRow] = (),
+        *,
+        run_id: str | None = None,
+        scene_json: str | None = None,
+    ) -> None:
+        """Upsert one observation with its detections, atomically.
+
+        Keyed by ``(aoi, scene_id, detector_version)``: writing the same key again replaces
+        the row and its detections, so a retried or resumed scene never duplicates.
+        """
+        o = observation
+        key = (o.aoi, o.scene_id, o.detector_version)
+        values = (
+            o.aoi, o.scene_id, _iso(o.datetime), o.clear_fraction, o.ships,
+            o.railcar_equivalents, o.occupied_track_m, o.detector_version, o.source,
+            o.status, o.error,
+        )  # fmt: skip
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO observations ({_OBS_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO observation_extras VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, o.railcar_low, o.railcar_high, int(o.simulated), run_id, _now(), scene_json),
+            )
+            db.execute(
+                "DELETE FROM detections WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
+                key,
+            )
+            db.executemany(
+                "INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (*key, n, d.kind, d.row, d.col, d.lon, d.lat, d.length_m, d.width_m,
+                     d.heading_deg, d.score, d.geometry_wkt)  # fmt: skip
+                    for n, d in enumerate(detections)
+                ],
+            )
+
+    def observations(
+        self, *, aoi: str | None = None, detector_version: str | None = None
+    ) -> list[Observation]:
+        """Stored observations, oldest first, optionally for one AOI and detector version."""
+        sql = (
+            f"SELECT {', '.join('o.' + c.strip() for c in _OBS_COLUMNS.split(','))}, "
+            "x.railcar_low, x.railcar_high, COALESCE(x.simulated, 0) FROM observations o "
+            "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version) WHERE 1 = 1"
+        )
+        params: list[str] = []
+        if aoi is not None:
+            sql += " AND o.aoi = ?"
+            params.append(aoi)
+        if detector_version is not None:
+            sql += " AND o.detector_version = ?"
+            params.append(detector_version)
+        rows = self._db.execute(sql + " ORDER BY o.datetime, o.aoi, o.scene_id", params)
+        return [
+            Observation(
+                aoi=r[0], scene_id=r[1], datetime=datetime.fromisoformat(r[2]),
+                clear_fraction=r[3], ships=r[4], railcar_equivalents=r[5],
+                occupied_track_m=r[6], detector_version=r[7], source=r[8], status=r[9],
+                error=r[10], railcar_low=r[11], railcar_high=r[12], simulated=bool(r[13]),
+            )  # fmt: skip
+            for r in rows
+        ]
+
+    def start_run(self, command: str, parameters: dict[str, object], detector_version: str) -> str:
+        """Record the start of a run and return its id."""
+        run_id = uuid.uuid4().hex
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, started_at, command, parameters_json, "
+                "detector_version, package_version, host) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, _now(), command, json.dumps(parameters, default=str), detector_version,
+                 __version__, socket.gethostname()),  # fmt: skip
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, *, n_ok: int, n_failed: int, n_skipped: int) -> None:
+        """Record the end of a run with its counts."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, n_ok = ?, n_failed = ?, n_skipped = ? "
+                "WHERE run_id = ?",
+                (_now(), n_ok, n_failed, n_skipped, run_id),
+            )
