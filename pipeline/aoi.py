@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, cast
 
+import numpy as np
+from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 import shapely
 from shapely import make_valid
@@ -49,7 +51,12 @@ def _transformer(src_epsg: int, dst_epsg: int) -> Transformer:
 def reproject(geometry: BaseGeometry, *, src_epsg: int = 4326, dst_epsg: int) -> BaseGeometry:
     """Reproject a shapely geometry between EPSG codes (x/y = lon/lat order)."""
     transformer = _transformer(src_epsg, dst_epsg)
-    return shapely.transform(geometry, transformer.transform, interleaved=False)
+
+    def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometry, project)
 
 
 def area_km2(geometry: BaseGeometry) -> float:
@@ -59,7 +66,7 @@ def area_km2(geometry: BaseGeometry) -> float:
     return float(utm.area) / 1e6
 
 
-def _polygon(geom: Mapping[str, Any], where: str) -> Polygon:
+def _polygon(geom: Any, where: str) -> Polygon:
     if not isinstance(geom, Mapping) or geom.get("type") != "Polygon":
         kind = geom.get("type") if isinstance(geom, Mapping) else type(geom).__name__
         raise InvalidAoiError(f"{where}: geometry must be a GeoJSON Polygon, got {kind!r}")
@@ -83,7 +90,7 @@ def _polygon(geom: Mapping[str, Any], where: str) -> Polygon:
                 raise InvalidAoiError(
                     f"{where}: position {pos!r} is outside WGS84 lon/lat; AOIs must be EPSG:4326"
                 )
-    polygon = shape(geom)
+    polygon = shape(dict(geom))
     if not isinstance(polygon, Polygon) or not polygon.is_valid:
         reason = make_valid(polygon).geom_type if isinstance(polygon, Polygon) else "not a polygon"
         raise InvalidAoiError(f"{where}: polygon is not valid (self-intersecting? -> {reason})")

@@ -28,7 +28,7 @@ def rgb_array(chip: Chip) -> NDArray[np.uint8]:
     else:
         low, high = 0.0, 0.3
     scaled = np.clip((rgb - low) / max(float(high - low), 1e-6), 0.0, 1.0) ** DISPLAY_GAMMA
-    image = (scaled * 255.0).astype(np.uint8)
+    image: NDArray[np.uint8] = (scaled * 255.0).astype(np.uint8)
     image[~valid] = 0
     return image
 

@@ -164,7 +164,8 @@ class Chip:
 
     def band(self, name: str) -> NDArray[np.float32]:
         """One reflectance band by its Earth Search name (``nir``)."""
-        return self.reflectance[REFLECTANCE_BANDS.index(name)]
+        band: NDArray[np.float32] = self.reflectance[REFLECTANCE_BANDS.index(name)]
+        return band
 
 
 ObservationStatus = Literal["ok", "failed"]

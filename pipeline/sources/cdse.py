@@ -1,0 +1,126 @@
+"""Copernicus Data Space Ecosystem (CDSE) STAC ``sentinel-2-l2a``.
+
+Searching is anonymous. The assets are JPEG 2000 files in the ``eodata`` S3 bucket
+(``s3://eodata/Sentinel-2/...``) and reading them needs CDSE S3 credentials (create them at
+https://eodata-s3keysmanager.dataspace.copernicus.eu). :meth:`CdseSource.sign` turns each
+``s3://`` href into a presigned HTTPS URL of ``eodata.dataspace.copernicus.eu`` just before
+the read, so GDAL reads it with ``/vsicurl/`` and no AWS options leak into the GDAL
+configuration of the process. Credentials come from the environment, first
+``CDSE_S3_ACCESS_KEY`` / ``CDSE_S3_SECRET_KEY``, else ``AWS_ACCESS_KEY_ID`` /
+``AWS_SECRET_ACCESS_KEY`` (+ ``AWS_SESSION_TOKEN``); they are never logged, and signed
+query strings are redacted from every error message.
+
+CDSE items are STAC 1.1 with ``raster:scale`` / ``raster:offset`` on each asset: the offset
+follows that metadata, else the processing baseline (N0400 and later: -0.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+from pipeline.errors import ReadError
+from pipeline.sources.s3presign import presign_get
+from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
+from pipeline.types import Aoi, Scene
+
+CDSE_STAC_URL: Final = "https://stac.dataspace.copernicus.eu/v1"
+COLLECTION: Final = "sentinel-2-l2a"
+#: S3 endpoint of the eodata bucket (path-style addressing).
+CDSE_S3_ENDPOINT: Final = "https://eodata.dataspace.copernicus.eu"
+#: CDSE's S3 service signs with this region name.
+CDSE_S3_REGION: Final = "default"
+#: Presigned URLs live this long: longer than any single chip read.
+PRESIGN_EXPIRES_S: Final = 3600
+KEY_VARS: Final = (
+    ("CDSE_S3_ACCESS_KEY", "CDSE_S3_SECRET_KEY"),
+    ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+)
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """An access key pair; ``repr`` never shows the secret."""
+
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> S3Credentials | None:
+        """The first complete pair of :data:`KEY_VARS` in ``env``, or None."""
+        for access_var, secret_var in KEY_VARS:
+            access, secret = env.get(access_var, "").strip(), env.get(secret_var, "").strip()
+            if access and secret:
+                token = env.get("AWS_SESSION_TOKEN") if access_var.startswith("AWS_") else None
+                return cls(access, secret, token or None)
+        return None
+
+
+class CdseSource:
+    """CDSE STAC search; reads via presigned HTTPS URLs when credentials are present.
+
+    Args:
+        env: where credentials and ``CDSE_S3_ENDPOINT`` are looked up (``os.environ`` at the
+            entry point; never read deeper inside).
+        url: STAC API root.
+        page_size: items per page.
+        max_items: stop paging after this many items (None: every page).
+    """
+
+    name: str = "cdse"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        url: str = CDSE_STAC_URL,
+        page_size: int | None = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+    ) -> None:
+        env = env or {}
+        self.credentials = S3Credentials.from_env(env)
+        self.endpoint = env.get("CDSE_S3_ENDPOINT", CDSE_S3_ENDPOINT).rstrip("/")
+        self.api = StacApiSource(
+            url,
+            name=self.name,
+            collections=(COLLECTION,),
+            open_root=False,
+            page_size=page_size,
+            max_items=max_items,
+        )
+
+    def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
+        """Scenes over ``aoi`` on ``start..end``, one per date (no credentials needed).
+
+        Raises:
+            InvalidDateRangeError: ``end`` is before ``start``.
+            SourceError: the API is unreachable or answers an error.
+        """
+        return self.api.search(aoi, start, end)
+
+    def sign(self, href: str) -> str:
+        """A presigned HTTPS URL for an ``s3://`` href; other hrefs unchanged.
+
+        Raises:
+            ReadError: the href is in S3 and no credentials are in the environment.
+        """
+        if not href.startswith("s3://"):
+            return href
+        if self.credentials is None:
+            names = " or ".join(" + ".join(pair) for pair in KEY_VARS)
+            raise ReadError(
+                f"cannot read {href}: CDSE S3 needs credentials; set {names} "
+                "(keys from https://eodata-s3keysmanager.dataspace.copernicus.eu)"
+            )
+        bucket_and_key = href[len("s3://") :]
+        return presign_get(
+            f"{self.endpoint}/{bucket_and_key}",
+            access_key=self.credentials.access_key,
+            secret_key=self.credentials.secret_key,
+            session_token=self.credentials.session_token,
+            region=CDSE_S3_REGION,
+            expires_s=PRESIGN_EXPIRES_S,
+        )
