@@ -1,0 +1,246 @@
+"""Write a SIMULATED archive: a self-contained STAC catalog of COGs, plus the truth.
+
+Layout of ``out/``::
+
+    catalog.json                      root catalog ("rasonwatch:simulated": true)
+    sentinel-2-c1-l2a/collection.json
+    sentinel-2-c1-l2a/<id>/<id>.json  one item per scene, asset hrefs relative ("B02.tif")
+    sentinel-2-c1-l2a/<id>/B02.tif    blue, B03 green, B04 red, B08 nir, B11 swir16, SCL scl
+    items.ndjson                      the same items, hrefs relative to out/, no links
+    truth.csv                         scene_id, aoi, datetime, ships, railcars, clear_fraction
+    truth-objects.ndjson              every ship and railcar string, per scene and AOI
+    scenario.toml, README.txt
+
+Nothing is ever half-written: everything goes to a temporary folder beside ``out`` which
+replaces ``out`` only once complete. An existing ``out`` must be empty or a previous archive.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import RasonWatchError
+from pipeline.simulate.cog import write_cog
+from pipeline.simulate.render import render_scene
+from pipeline.simulate.scenario import Scenario
+from pipeline.simulate.stac import ASSETS, COLLECTION, catalog, collection, item
+from pipeline.simulate.truth import TRUTH_COLUMNS, object_records, readme, truth_rows
+
+Progress = Callable[[int, int], None]
+
+
+class ArchiveOutputError(RasonWatchError, FileExistsError):
+    """The output folder exists, is not empty, and is not a previous simulated archive."""
+
+
+@dataclass(frozen=True)
+class ArchiveSummary:
+    """What :func:`write_archive` wrote."""
+
+    out: Path
+    """The archive folder."""
+    scenes: int
+    """Scenes (STAC items) written."""
+    start: date
+    """First acquisition date."""
+    end: date
+    """Last acquisition date."""
+    bytes: int
+    """Total size of the archive."""
+    seconds: float
+    """Wall-clock time taken."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.scenes} scenes {self.start}..{self.end} in {self.out} "
+            f"({self.bytes / 1e6:.0f} MB, {self.seconds:.0f} s)"
+        )
+
+
+def is_archive(folder: Path) -> bool:
+    """True if ``folder`` holds a previous simulated archive (its catalog says so)."""
+    try:
+        doc = json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("rasonwatch:simulated") is True
+
+
+def _check_out(out: Path) -> None:
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ArchiveOutputError(f"output {str(out)!r} exists and is not a folder")
+    if any(out.iterdir()) and not is_archive(out):
+        raise ArchiveOutputError(
+            f"output folder {str(out)!r} is not empty and is not a previous simulated archive; "
+            "choose a new or empty folder"
+        )
+
+
+def _scene_job(scenario: Scenario, index: int, root: str) -> dict[str, Any]:
+    """Render one scene and write its COGs and item (runs in a worker process)."""
+    scene = render_scene(scenario, index)
+    item_id = scene.info.item_id
+    folder = Path(root) / COLLECTION / item_id
+    folder.mkdir(parents=True, exist_ok=True)
+    size = 0
+    for key, (stem, *_rest) in ASSETS.items():
+        transform = scene.transform if _rest[-1] == 10 else scene.transform_20m
+        size += write_cog(
+            folder / f"{stem}.tif",
+            scene.dn(key),
+            transform,
+            epsg=scene.epsg,
+            categorical=key == "scl",
+        )
+    local = {key: f"./{stem}.tif" for key, (stem, *_r) in ASSETS.items()}
+    links = [
+        {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
+        {"rel": "parent", "href": "../collection.json", "type": "application/json"},
+        {"rel": "collection", "href": "../collection.json", "type": "application/json"},
+    ]
+    doc = item(scene, local, links=links)
+    path = folder / f"{item_id}.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    flat = item(
+        scene, {k: f"{COLLECTION}/{item_id}/{stem}.tif" for k, (stem, *_r) in ASSETS.items()}
+    )
+    return {
+        "index": index,
+        "item": doc,
+        "flat": flat,
+        "truth": truth_rows(scene),
+        "objects": object_records(scene),
+        "bytes": size + path.stat().st_size,
+    }
+
+
+def _run(
+    scenario: Scenario, root: Path, workers: int, progress: Progress | None
+) -> list[dict[str, Any]]:
+    total = len(scenario.dates)
+    results: list[dict[str, Any]] = []
+    if workers <= 1:
+        for index in range(total):
+            results.append(_scene_job(scenario, index, str(root)))
+            if progress:
+                progress(len(results), total)
+        return results
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    try:
+        pending: list[Future[dict[str, Any]]] = [
+            pool.submit(_scene_job, scenario, index, str(root)) for index in range(total)
+        ]
+        for future in pending:
+            results.append(future.result())
+            if progress:
+                progress(len(results), total)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_archive(
+    scenario: Scenario,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> ArchiveSummary:
+    """Simulate every scene of a scenario and write the archive to ``out``.
+
+    Args:
+        scenario: The validated scenario.
+        out: Archive folder: new, empty, or a previous archive (which is replaced).
+        progress: Called with ``(done, total)`` after each scene.
+        workers: Processes to render with; default one per core, at most 2.
+
+    Returns:
+        A summary of what was written.
+
+    Raises:
+        ArchiveOutputError: ``out`` is a file, or a non-empty folder that is not an archive.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    _check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    total = len(scenario.dates)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if total > 2 else 1
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        (tmp / COLLECTION).mkdir()
+        results = sorted(_run(scenario, tmp, workers, progress), key=lambda r: int(r["index"]))
+        _write_indexes(scenario, tmp, results)
+        size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
+        tmp.chmod(0o755)  # mkdtemp made it private; the archive is meant to be served
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ArchiveSummary(
+        out=out,
+        scenes=total,
+        start=scenario.dates[0],
+        end=scenario.dates[-1],
+        bytes=size,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write_indexes(scenario: Scenario, root: Path, results: list[dict[str, Any]]) -> None:
+    description = (
+        "SIMULATED Sentinel-2 L2A scenes over Rajin port and the Tumangang-Khasan railhead, "
+        f"written by `rasonwatch simulate` (seed {scenario.seed}). Not real imagery."
+    )
+    items = [r["item"] for r in results]
+    (root / "catalog.json").write_text(json.dumps(catalog(description, scenario.seed), indent=1))
+    (root / COLLECTION / "collection.json").write_text(
+        json.dumps(collection(items, description), indent=1)
+    )
+    with (root / "items.ndjson").open("w", encoding="utf-8") as f:
+        for r in results:
+            f.write(json.dumps(r["flat"], separators=(",", ":")) + "\n")
+    with (root / "truth.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(TRUTH_COLUMNS))
+        writer.writeheader()
+        for r in results:
+            writer.writerows(r["truth"])
+    with (root / "truth-objects.ndjson").open("w", encoding="utf-8") as f:
+        for r in results:
+            for record in r["objects"]:
+                f.write(json.dumps(record, separators=(",", ":")) + "\n")
+    (root / "scenario.toml").write_text(
+        scenario.source_text or scenario.to_toml(), encoding="utf-8"
+    )
+    (root / "README.txt").write_text(readme(scenario, len(results)), encoding="utf-8")

@@ -1,0 +1,249 @@
+"""Render one acquisition: pure numpy, deterministic from the scenario's seed and the date.
+
+Per site: surface (season, sun, snow, sea state) -> ships or railcars on a sub-pixel grid ->
+PSF blur (Gaussian, sigma 0.5 px) -> SCL -> clouds, cirrus and shadows -> sensor noise ->
+quantisation to the DN grid (so the reflectance here is exactly what a reader gets back).
+Every random draw comes from its own stream keyed by ``(seed, date, stream, site)``, so
+changing a site's activity does not move the clouds, and a date renders the same whatever
+the scenario's start.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+import shapely
+from affine import Affine
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from pipeline.simulate.atmosphere import apply_sky, cloudy_states, sky
+from pipeline.simulate.classify import classify
+from pipeline.simulate.geography import site_map
+from pipeline.simulate.grid import (
+    EPSG,
+    REGIONS,
+    TRANSFORM_10M,
+    TRANSFORM_20M,
+    WINDOW_HEIGHT,
+    WINDOW_WIDTH,
+    Region,
+    aoi_mask,
+    aoi_utm,
+)
+from pipeline.simulate.noise import F32, block_mean
+from pipeline.simulate.railcars import (
+    RAILCAR_DISPERSION,
+    RailcarString,
+    paint_railcars,
+    place_railcars,
+)
+from pipeline.simulate.scenario import Scenario
+from pipeline.simulate.schedule import SceneInfo, scene_info
+from pipeline.simulate.ships import Ship, paint_ships, place_ships
+from pipeline.simulate.surface import Weather, surface, weather
+
+BANDS: Final = ("blue", "green", "red", "nir", "swir16")
+#: Gaussian PSF of the MSI at 10 m, in pixels.
+PSF_SIGMA: Final = 0.5
+#: Sensor noise: sigma = sqrt(NOISE_FLOOR**2 + (NOISE_GAIN * reflectance)**2).
+NOISE_FLOOR: Final = 0.0012
+NOISE_GAIN: Final = 0.008
+#: Smallest reflectance written (DN 0 is nodata, so nothing may quantise to it).
+MIN_REFLECTANCE: Final = 0.0001
+#: Chance that a scene's SCL calls the bright container stacks cloud.
+STACKS_AS_CLOUD: Final = 0.25
+
+
+@dataclass(frozen=True)
+class AoiTruth:
+    """What is really in one AOI in one scene."""
+
+    aoi: str
+    """AOI id."""
+    ships: tuple[Ship, ...]
+    """Ships whose centre lies in the AOI (drawn whether or not cloud hides them)."""
+    railcar_strings: tuple[RailcarString, ...]
+    """Railcar strings standing in the AOI's yards."""
+    clear_fraction: float
+    """Share of the AOI's pixels not under cloud, cirrus or cloud shadow."""
+
+    @property
+    def railcars(self) -> int:
+        """Total railcars."""
+        return sum(s.n_cars for s in self.railcar_strings)
+
+
+@dataclass(frozen=True, eq=False)
+class SiteRender:
+    """The painted region around one AOI."""
+
+    region: Region
+    """Where the region sits in the window."""
+    dn: Mapping[str, NDArray[np.uint16]]
+    """Digital numbers per band as written (10 m; ``swir16`` at 20 m)."""
+    reflectance: F32
+    """``(5, rows, cols)`` reflectance at 10 m (``swir16`` repeated from its 20 m pixels)."""
+    scl: NDArray[np.uint8]
+    """Scene classification at 20 m."""
+    obscured: NDArray[np.bool_]
+    """Truth at 10 m: cloud, cirrus or shadow hides the ground."""
+    truth: AoiTruth
+    """Objects and clear fraction."""
+
+
+@dataclass(frozen=True, eq=False)
+class RenderedScene:
+    """One simulated acquisition: pixels of both sites, their truth, and the grid."""
+
+    info: SceneInfo
+    """Id, time, platform, baseline, sun."""
+    sites: Mapping[str, SiteRender]
+    """Per AOI id."""
+    tile_cloud: float
+    """Tile-wide cloud share (0-1) behind ``eo:cloud_cover``."""
+    transform: Affine = TRANSFORM_10M
+    """10 m pixel-to-UTM transform of the window."""
+    transform_20m: Affine = TRANSFORM_20M
+    """20 m transform (``swir16``, ``scl``)."""
+    epsg: int = EPSG
+    """CRS of the grid."""
+    shape: tuple[int, int] = (WINDOW_HEIGHT, WINDOW_WIDTH)
+    """Window ``(rows, cols)`` at 10 m."""
+
+    @property
+    def truth(self) -> Mapping[str, AoiTruth]:
+        """Per-AOI truth."""
+        return {aoi: site.truth for aoi, site in self.sites.items()}
+
+    def dn(self, band: str) -> NDArray[np.uint16]:
+        """Full-window DN of a band (``scl`` included), 0 outside the painted regions."""
+        fine = band in BANDS[:4]
+        rows, cols = self.shape if fine else (self.shape[0] // 2, self.shape[1] // 2)
+        dtype = np.uint8 if band == "scl" else np.uint16
+        out = np.zeros((rows, cols), dtype)
+        for site in self.sites.values():
+            reg, k = site.region, 1 if fine else 2
+            data = site.scl if band == "scl" else site.dn[band]
+            out[
+                reg.row0 // k : reg.row0 // k + data.shape[0],
+                reg.col0 // k : reg.col0 // k + data.shape[1],
+            ] = data
+        return out
+
+    @cached_property
+    def reflectance(self) -> F32:
+        """``(5, rows, cols)`` full-window reflectance at 10 m, NaN outside the regions."""
+        out = np.full((5, *self.shape), np.nan, np.float32)
+        for site in self.sites.values():
+            reg = site.region
+            out[:, reg.row0 : reg.row0 + reg.height, reg.col0 : reg.col0 + reg.width] = (
+                site.reflectance
+            )
+        return out
+
+    @cached_property
+    def scl(self) -> NDArray[np.uint8]:
+        """Full-window SCL at 20 m, 0 (nodata) outside the regions."""
+        return self.dn("scl").astype(np.uint8)
+
+
+def stream(scenario: Scenario, day: date, name: str, site: int = 0) -> np.random.Generator:
+    """The random stream ``name`` of one scene (and site)."""
+    seq = np.random.SeedSequence([scenario.seed, day.toordinal(), zlib.crc32(name.encode()), site])
+    return np.random.default_rng(seq)
+
+
+def quantise(refl: F32, offset: int) -> NDArray[np.uint16]:
+    """Reflectance to DN (``round(r * 10000) + offset``), never 0 (nodata)."""
+    scaled = np.rint(np.maximum(refl, MIN_REFLECTANCE) * 10000) + offset
+    dn: NDArray[np.uint16] = np.clip(scaled, 1, 65535).astype(np.uint16)
+    return dn
+
+
+def _counts(scenario: Scenario, aoi: str, day: date, rng: np.random.Generator) -> int:
+    site = scenario.site(aoi)
+    mean = site.mean_on(day)
+    if mean <= 0:
+        return 0
+    if site.metric == "ships":
+        return int(rng.poisson(mean))
+    k = RAILCAR_DISPERSION
+    return int(rng.negative_binomial(k, k / (k + mean)))
+
+
+def _render_site(
+    scenario: Scenario, info: SceneInfo, index: int, reg: Region, cloudy: bool, sky_weather: Weather
+) -> SiteRender:
+    day = info.date
+    site = site_map(reg.aoi)
+    refl, snow = surface(site, info, sky_weather, stream(scenario, day, "surface", index))
+    orng = stream(scenario, day, "objects", index)
+    count = _counts(scenario, reg.aoi, day, orng)
+    ships: tuple[Ship, ...] = ()
+    strings: tuple[RailcarString, ...] = ()
+    zeros = np.zeros(refl.shape[1:], np.float32)
+    ship_cover, ship_cloud = zeros, zeros
+    if scenario.site(reg.aoi).metric == "ships":
+        ships = place_ships(site, count, sky_weather.wind_from, orng)
+        ship_cover, ship_cloud = paint_ships(
+            refl, site, ships, (info.sun_azimuth, info.sun_elevation)
+        )
+    else:
+        strings = place_railcars(site, count, orng)
+        paint_railcars(refl, site, strings)
+    refl = ndimage.gaussian_filter(refl, sigma=(0, PSF_SIGMA, PSF_SIGMA), truncate=3.0)
+    crng = stream(scenario, day, "clouds", index)
+    clouds = sky(reg, info, cloudy, sky_weather.wind_from, crng)
+    stacks = (
+        site.bright_stacks if crng.random() < STACKS_AS_CLOUD else np.zeros_like(site.bright_stacks)
+    )
+    scl = classify(refl, site.water_fraction, snow, ship_cover, ship_cloud, stacks, clouds, crng)
+    toa = apply_sky(refl, clouds)
+    nrng = stream(scenario, day, "noise", index)
+    sigma = np.sqrt(NOISE_FLOOR**2 + (NOISE_GAIN * toa) ** 2)
+    toa += nrng.standard_normal(toa.shape, dtype=np.float32) * sigma
+    offset = 1000 if info.baseline >= "04.00" else 0
+    dn = {band: quantise(toa[i], offset) for i, band in enumerate(BANDS[:4])}
+    dn["swir16"] = quantise(block_mean(toa[4], 2), offset)
+    reflectance = np.empty_like(toa)
+    for i, band in enumerate(BANDS):
+        values = dn[band].astype(np.float32)
+        if band == "swir16":
+            values = np.repeat(np.repeat(values, 2, 0), 2, 1)
+        reflectance[i] = (values - offset) / np.float32(10000)
+    obscured = clouds.obscured > 0.5
+    inside = aoi_mask(reg.aoi)
+    outline = aoi_utm(reg.aoi)
+    in_aoi = tuple(s for s in ships if shapely.contains_xy(outline, s.x, s.y))
+    truth = AoiTruth(
+        aoi=reg.aoi,
+        ships=in_aoi,
+        railcar_strings=strings,
+        clear_fraction=round(1.0 - float(obscured[inside].mean()), 4),
+    )
+    return SiteRender(reg, MappingProxyType(dn), reflectance, scl, obscured, truth)
+
+
+def render_scene(scenario: Scenario, when: int | date) -> RenderedScene:
+    """Render the acquisition at a schedule index (or on a date) of a scenario.
+
+    Raises:
+        InvalidScenarioError: ``when`` is not in the scenario's schedule.
+    """
+    info = scene_info(scenario, when)
+    wrng = stream(scenario, info.date, "weather")
+    sky_weather = weather(info, wrng)
+    states, tile = cloudy_states(scenario.cloud_probability, len(REGIONS), wrng, info.doy)
+    sites = {
+        reg.aoi: _render_site(scenario, info, i, reg, states[i], sky_weather)
+        for i, reg in enumerate(REGIONS)
+    }
+    return RenderedScene(info=info, sites=MappingProxyType(sites), tile_cloud=tile)
