@@ -78,7 +78,10 @@ def match_matrix(
     cols = centroids[:, 1:2]
     x, y, w, h = (boxes[:, i][None, :] for i in range(4))
     inside: NDArray[np.bool_] = (
-        (cols >= x - margin) & (cols <= x + w + margin) & (rows >= y - margin) & (rows <= y + h + margin)
+        (cols >= x - margin)
+        & (cols <= x + w + margin)
+        & (rows >= y - margin)
+        & (rows <= y + h + margin)
     )
     return inside
 

@@ -71,7 +71,7 @@ def ground_pixel_size_m(transform: Any, crs: CRS, shape: tuple[int, int]) -> flo
     """
     rows, cols = shape
     r0, c0 = rows / 2.0, cols / 2.0
-    points = [transform * (c0, r0), transform * (c0 + 1, r0), transform * (c0, r0 + 1)]
+    points = [transform @ (c0, r0), transform @ (c0 + 1, r0), transform @ (c0, r0 + 1)]
     to_lonlat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
     lonlat = [to_lonlat.transform(x, y) for x, y in points]
     geod = Geod(ellps="WGS84")
@@ -117,6 +117,8 @@ def read_port(folder: Path) -> Port:
     shapes = {a.shape for a in stack}
     if len(shapes) != 1:
         raise BenchDatasetError(f"bands of {folder} are on different grids: {sorted(shapes)}")
+    if crs is None:
+        raise BenchDatasetError(f"{folder / BAND_FILES[0]} has no CRS; the bench needs one")
     dn = np.stack(stack)
     reflectance = (dn.astype(np.float32) / np.float32(DN_PER_REFLECTANCE)).astype(np.float32)
     valid = np.any(dn > 0, axis=0)
@@ -124,9 +126,9 @@ def read_port(folder: Path) -> Port:
     pixel_size = ground_pixel_size_m(transform, crs, shape)
 
     labels = json.loads((folder / LABELS_FILE).read_text())
-    boxes = np.array(
-        [a["bbox"] for a in labels.get("annotations", [])], dtype=np.float64
-    ).reshape(-1, 4)
+    boxes = np.array([a["bbox"] for a in labels.get("annotations", [])], dtype=np.float64).reshape(
+        -1, 4
+    )
     ship_mask = np.zeros(shape, dtype=bool)
     for ann in labels.get("annotations", []):
         seg = ann.get("segmentation")
@@ -195,3 +197,15 @@ def run_ship_bench(dataset_dir: Path) -> dict[str, Any]:
         "overall": overall_score(ports.values()).as_dict(),
         "detections": detections,
     }
+
+
+def print_ship_bench(result: dict[str, Any]) -> None:
+    """Print a :func:`run_ship_bench` document as a small table on stdout."""
+    header = f"{'port':<16}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>8}{'f1':>7}"
+    print(header)
+    rows = [*result["ports"].items(), ("overall", result["overall"])]
+    for name, s in rows:
+        print(
+            f"{name:<16}{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}"
+            f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}"
+        )

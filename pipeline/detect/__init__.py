@@ -1,0 +1,13 @@
+"""Detection core: pure numpy/scipy, imports neither rasterio nor prefect.
+
+- :mod:`pipeline.detect.ships`: :func:`detect_ships` (a :class:`~pipeline.types.Chip`) and
+  :func:`detect_ships_in_arrays` (plain arrays, no SCL), returning :class:`Detection`.
+- :mod:`pipeline.detect.candidates`: offshore (CFAR) and shore (learned) candidates.
+- :mod:`pipeline.detect.features`: per-pixel features of the shore model.
+- :mod:`pipeline.detect.classifier`: the tiny MLP, its JSON form and its trainer.
+- ``ship_model.json``: the committed shore model, with provenance in ``meta``.
+"""
+
+from pipeline.detect.ships import Detection, detect_ships, detect_ships_in_arrays, with_lonlat
+
+__all__ = ["Detection", "detect_ships", "detect_ships_in_arrays", "with_lonlat"]

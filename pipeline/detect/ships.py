@@ -1,28 +1,297 @@
-"""Ship detection (skeleton; filled in below)."""
+"""Ship detection on one Sentinel-2 chip (single-date mode, and a first reference mode).
+
+Pipeline, all pure numpy/scipy:
+
+1. masks: open water (NDWI), the sea (large water bodies, ship-sized holes filled);
+2. offshore hulls: holes and NIR anomalies wholly inside the sea (CFAR, size rules);
+3. moored hulls: a per-pixel MLP scores the shore band, and peaks of the smoothed
+   score are ships (:mod:`pipeline.detect.candidates`);
+4. clouds: detections whose centroid is not clear are dropped;
+5. each detection is measured: oriented length, width, heading, outline.
+
+In *reference mode* a low-percentile composite of clear scenes stands in for empty
+water: its water mask defines the basin (so a berth that is usually empty is water),
+and a hull is whatever is brighter in NIR than the composite there.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
 
 import numpy as np
+from affine import Affine
 from numpy.typing import NDArray
+from pyproj import Transformer
+from scipy import ndimage as ndi
+
+from pipeline.detect.candidates import (
+    MAX_LENGTH_M,
+    MIN_LENGTH_M,
+    MIN_NIR_CONTRAST,
+    Candidate,
+    extent_px,
+    offshore_candidates,
+    shore_band,
+    shore_candidates,
+)
+from pipeline.detect.classifier import Mlp
+from pipeline.detect.features import feature_matrix, pixel_features
+from pipeline.masks import clear_mask, sea_mask, water_mask
+from pipeline.types import REFLECTANCE_BANDS, Chip
+
+#: The committed shore model (see its ``meta.provenance`` for how it was trained).
+DEFAULT_MODEL_PATH: Final = Path(__file__).with_name("ship_model.json")
+#: Shore-peak threshold used when the model file does not carry one.
+DEFAULT_SHORE_THRESHOLD: Final = 0.5
+_NIR: Final = REFLECTANCE_BANDS.index("nir")
 
 
 @dataclass(frozen=True)
 class Detection:
-    """One detected ship."""
+    """One detected ship, in the chip's pixel grid (lon/lat filled by :func:`with_lonlat`)."""
 
     row: float
+    """Centroid row, pixels from the top of the chip."""
     col: float
+    """Centroid column, pixels from the left of the chip."""
     bbox: tuple[int, int, int, int]
+    """Pixel bounds ``(col_min, row_min, col_max, row_max)``, max exclusive."""
+    outline: tuple[tuple[float, float], ...]
+    """Oriented rectangle around the hull, four ``(row, col)`` corners."""
     length_m: float
+    """Length along the major axis, metres."""
     width_m: float
+    """Width across it, metres."""
     heading_deg: float
+    """Direction of the major axis, degrees clockwise from grid north, in ``[0, 180)``."""
     score: float
+    """Confidence in ``[0, 1]``."""
+    source: str = "offshore"
+    """``offshore`` (hull afloat), ``shore`` (moored against land) or ``reference``."""
+    lon: float | None = None
+    """Centroid longitude (WGS84), when known."""
+    lat: float | None = None
+    """Centroid latitude (WGS84), when known."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"detection score must be in [0, 1], got {self.score}")
+        if self.length_m < 0 or self.width_m < 0:
+            raise ValueError("detection length and width must be non-negative")
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = DEFAULT_MODEL_PATH) -> Mlp:
+    """The shore model, read once per path."""
+    return Mlp.load(path)
+
+
+def measure(cand: Candidate, *, pixel_size_m: float, shape: tuple[int, int]) -> Detection:
+    """Turn a candidate's pixels into a measured :class:`Detection`."""
+    rr, cc = cand.rows, cand.cols
+    length_px, width_px = extent_px(rr, cc)
+    if len(rr) >= 2:
+        cov = np.cov(np.vstack([rr, cc]).astype(np.float64))
+        vals, vecs = np.linalg.eigh(cov)
+        d_row, d_col = vecs[:, int(np.argmax(vals))]
+    else:
+        d_row, d_col = -1.0, 0.0
+    # Heading clockwise from north: north is -row, east is +col.
+    heading = math.degrees(math.atan2(d_col, -d_row)) % 180.0
+    u = np.array([d_row, d_col]) * length_px / 2
+    v = np.array([-d_col, d_row]) * width_px / 2
+    centre = np.array([cand.row, cand.col])
+    corners = tuple(
+        (float(p[0]), float(p[1]))
+        for p in (centre + u + v, centre + u - v, centre - u - v, centre - u + v)
+    )
+    rows, cols = shape
+    bbox = (
+        max(0, int(cc.min())),
+        max(0, int(rr.min())),
+        min(cols, int(cc.max()) + 1),
+        min(rows, int(rr.max()) + 1),
+    )
+    return Detection(
+        row=cand.row,
+        col=cand.col,
+        bbox=bbox,
+        outline=corners,
+        length_m=length_px * pixel_size_m,
+        width_m=width_px * pixel_size_m,
+        heading_deg=heading,
+        score=float(min(1.0, max(0.0, cand.score))),
+        source=cand.source,
+    )
+
+
+def _reference_candidates(
+    reflectance: NDArray[np.float32],
+    reference: NDArray[np.float32],
+    valid: NDArray[np.bool_],
+    *,
+    pixel_size_m: float,
+) -> list[Candidate]:
+    """Hulls as NIR excess over the empty-water reference, inside the reference's basin."""
+    ref_sea = sea_mask(water_mask(reference, valid), pixel_size_m=pixel_size_m)
+    excess = reflectance[_NIR] - reference[_NIR]
+    hull = ref_sea & valid & (excess > MIN_NIR_CONTRAST)
+    labels, _ = ndi.label(hull, structure=np.ones((3, 3), dtype=bool))
+    out: list[Candidate] = []
+    for i, sl in enumerate(ndi.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        rr, cc = np.nonzero(labels[sl] == i)
+        rr, cc = rr + sl[0].start, cc + sl[1].start
+        length_px, _ = extent_px(rr, cc)
+        if not MIN_LENGTH_M <= length_px * pixel_size_m <= MAX_LENGTH_M:
+            continue
+        peak = float(excess[rr, cc].max())
+        score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
+        out.append(Candidate(float(rr.mean()), float(cc.mean()), rr, cc, score, "offshore"))
+    return out
 
 
 def detect_ships_in_arrays(
-    reflectance: NDArray[np.float32], *, valid: NDArray[np.bool_], pixel_size_m: float = 10.0, **_: Any
+    reflectance: NDArray[np.float32],
+    *,
+    valid: NDArray[np.bool_] | None = None,
+    clear: NDArray[np.bool_] | None = None,
+    reference: NDArray[np.float32] | None = None,
+    pixel_size_m: float = 10.0,
+    model: Mlp | None = None,
+    shore_threshold: float | None = None,
+    use_shore: bool = True,
 ) -> list[Detection]:
-    return []
+    """Detect ships in plain arrays (no SCL needed).
+
+    Args:
+        reflectance: ``(5, rows, cols)`` surface reflectance: blue, green, red, nir, swir16.
+        valid: Pixels with data (default: all).
+        clear: Pixels seen clear of cloud and shadow (default: all). Detections whose
+            centroid is not clear are dropped.
+        reference: Optional ``(5, rows, cols)`` empty-water composite of the same AOI
+            (reference mode); ``None`` for single-date mode.
+        pixel_size_m: Ground size of one pixel, metres.
+        model: Shore pixel model (default: the committed :data:`DEFAULT_MODEL_PATH`).
+        shore_threshold: Minimum smoothed shore probability of a moored-ship peak
+            (default: the model's ``meta.shore_threshold``).
+        use_shore: Run the moored-ship detector (off: offshore hulls only).
+
+    Returns:
+        Detections sorted by decreasing score.
+
+    Raises:
+        ValueError: When array shapes disagree or the pixel size is not positive.
+    """
+    if reflectance.ndim != 3 or reflectance.shape[0] != len(REFLECTANCE_BANDS):
+        raise ValueError(f"reflectance must be (5, rows, cols), got {reflectance.shape}")
+    if not pixel_size_m > 0:
+        raise ValueError(f"pixel_size_m must be positive, got {pixel_size_m}")
+    shape = (int(reflectance.shape[1]), int(reflectance.shape[2]))
+    refl = np.nan_to_num(reflectance.astype(np.float32, copy=False))
+    ok = np.ones(shape, dtype=bool) if valid is None else valid.astype(bool)
+    for name, arr in (("valid", valid), ("clear", clear)):
+        if arr is not None and arr.shape != shape:
+            raise ValueError(f"{name} mask {arr.shape} does not match reflectance {shape}")
+
+    water = water_mask(refl, ok)
+    sea = sea_mask(water, pixel_size_m=pixel_size_m)
+    if reference is not None:
+        if reference.shape != refl.shape:
+            raise ValueError(f"reference {reference.shape} does not match {refl.shape}")
+        cands = _reference_candidates(refl, reference, ok, pixel_size_m=pixel_size_m)
+    else:
+        cands = offshore_candidates(refl[_NIR], water, sea, ok, pixel_size_m=pixel_size_m)
+        if use_shore:
+            cands += _shore(refl, water, sea, ok, cands, pixel_size_m, model, shore_threshold)
+    dets = [measure(c, pixel_size_m=pixel_size_m, shape=shape) for c in cands]
+    if clear is not None:
+        dets = [d for d in dets if clear[round(d.row), round(d.col)]]
+    return sorted(dets, key=lambda d: -d.score)
+
+
+def _shore(
+    refl: NDArray[np.float32],
+    water: NDArray[np.bool_],
+    sea: NDArray[np.bool_],
+    valid: NDArray[np.bool_],
+    offshore: list[Candidate],
+    pixel_size_m: float,
+    model: Mlp | None,
+    threshold: float | None,
+) -> list[Candidate]:
+    """Moored-ship candidates from the shore model, away from offshore detections."""
+    mlp = model if model is not None else load_model()
+    if threshold is None:
+        threshold = float(mlp.meta.get("shore_threshold", DEFAULT_SHORE_THRESHOLD))
+    band = shore_band(sea, water, valid, pixel_size_m=pixel_size_m)
+    index = np.flatnonzero(band.ravel())
+    prob = np.zeros(band.shape, dtype=np.float32)
+    if len(index):
+        feats = pixel_features(refl, water, pixel_size_m=pixel_size_m)
+        prob.ravel()[index] = mlp.predict(feature_matrix(feats, index))
+    taken = np.zeros(band.shape, dtype=bool)
+    for c in offshore:
+        taken[c.rows, c.cols] = True
+    if offshore:
+        taken = ndi.binary_dilation(taken, iterations=max(1, round(30 / pixel_size_m)))
+    return shore_candidates(prob, pixel_size_m=pixel_size_m, threshold=threshold, exclude=taken)
+
+
+def detect_ships(
+    chip: Chip,
+    *,
+    reference: NDArray[np.float32] | None = None,
+    pixel_size_m: float | None = None,
+    model: Mlp | None = None,
+) -> list[Detection]:
+    """Detect ships in a chip, drop those under cloud, and give each its lon/lat.
+
+    Args:
+        chip: Reflectance, SCL and validity on the scene's UTM grid.
+        reference: Optional empty-water composite ``(5, rows, cols)`` (reference mode).
+        pixel_size_m: Ground pixel size (default: from the chip's transform).
+        model: Shore pixel model (default: the committed one).
+
+    Returns:
+        Detections sorted by decreasing score, with ``lon``/``lat`` filled.
+    """
+    size = pixel_size_m if pixel_size_m is not None else abs(float(chip.transform.a))
+    clear = clear_mask(chip.scl, pixel_size_m=size)
+    dets = detect_ships_in_arrays(
+        chip.reflectance,
+        valid=chip.valid,
+        clear=clear,
+        reference=reference,
+        pixel_size_m=size,
+        model=model,
+    )
+    return with_lonlat(dets, chip.transform, chip.epsg)
+
+
+@lru_cache(maxsize=8)
+def _to_wgs84(epsg: int) -> Transformer:
+    return Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
+
+
+def pixel_to_lonlat(row: float, col: float, transform: Affine, epsg: int) -> tuple[float, float]:
+    """Longitude and latitude of a pixel position (``row``/``col`` at pixel centres
+    are ``i + 0.5``; centroids from detections are already continuous coordinates of
+    pixel indices, so 0.5 is added here)."""
+    x, y = transform @ (col + 0.5, row + 0.5)
+    lon, lat = _to_wgs84(epsg).transform(x, y)
+    return float(lon), float(lat)
+
+
+def with_lonlat(dets: list[Detection], transform: Affine, epsg: int) -> list[Detection]:
+    """Copies of ``dets`` with ``lon``/``lat`` computed from the grid's transform."""
+    out = []
+    for d in dets:
+        lon, lat = pixel_to_lonlat(d.row, d.col, transform, epsg)
+        out.append(replace(d, lon=lon, lat=lat))
+    return out
