@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-import shapely
 from shapely import make_valid
 from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry

@@ -31,7 +31,8 @@ def parse_range(start: str, end: str) -> tuple[date, date]:
     last = parse_date(end, what="--end")
     if last < first:
         raise InvalidDateRangeError(
-            f"date range is reversed: --end {last.isoformat()} is before --start {first.isoformat()}"
+            f"date range is reversed: --end {last.isoformat()} "
+            f"is before --start {first.isoformat()}"
         )
     return first, last
 

@@ -42,7 +42,9 @@ def write_quicklook(chip: Chip, path: Path, *, title: str, simulated: bool) -> P
     image = Image.fromarray(rgb_array(chip), mode="RGB")
     if image.width < MIN_WIDTH_PX:
         factor = -(-MIN_WIDTH_PX // image.width)
-        image = image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
+        image = image.resize(
+            (image.width * factor, image.height * factor), Image.Resampling.NEAREST
+        )
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, image.width, 16), fill=(0, 0, 0))
     draw.text((4, 2), title, fill=(255, 255, 255))

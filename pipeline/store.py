@@ -147,7 +147,9 @@ class Store:
             if not parent.is_dir():
                 raise StoreError(f"cannot create store {str(self.path)!r}: folder does not exist")
         try:
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
@@ -223,10 +225,18 @@ class Store:
         o = observation
         key = (o.aoi, o.scene_id, o.detector_version)
         values = (
-            o.aoi, o.scene_id, _iso(o.datetime), o.clear_fraction, o.ships,
-            o.railcar_equivalents, o.occupied_track_m, o.detector_version, o.source,
-            o.status, o.error,
-        )  # fmt: skip
+            o.aoi,
+            o.scene_id,
+            _iso(o.datetime),
+            o.clear_fraction,
+            o.ships,
+            o.railcar_equivalents,
+            o.occupied_track_m,
+            o.detector_version,
+            o.source,
+            o.status,
+            o.error,
+        )
         with self._transaction() as db:
             db.execute(
                 f"INSERT OR REPLACE INTO observations ({_OBS_COLUMNS}) "
@@ -244,8 +254,20 @@ class Store:
             db.executemany(
                 "INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (*key, n, d.kind, d.row, d.col, d.lon, d.lat, d.length_m, d.width_m,
-                     d.heading_deg, d.score, d.geometry_wkt)  # fmt: skip
+                    (
+                        *key,
+                        n,
+                        d.kind,
+                        d.row,
+                        d.col,
+                        d.lon,
+                        d.lat,
+                        d.length_m,
+                        d.width_m,
+                        d.heading_deg,
+                        d.score,
+                        d.geometry_wkt,
+                    )
                     for n, d in enumerate(detections)
                 ],
             )
@@ -269,11 +291,21 @@ class Store:
         rows = self._db.execute(sql + " ORDER BY o.datetime, o.aoi, o.scene_id", params)
         return [
             Observation(
-                aoi=r[0], scene_id=r[1], datetime=datetime.fromisoformat(r[2]),
-                clear_fraction=r[3], ships=r[4], railcar_equivalents=r[5],
-                occupied_track_m=r[6], detector_version=r[7], source=r[8], status=r[9],
-                error=r[10], railcar_low=r[11], railcar_high=r[12], simulated=bool(r[13]),
-            )  # fmt: skip
+                aoi=r[0],
+                scene_id=r[1],
+                datetime=datetime.fromisoformat(r[2]),
+                clear_fraction=r[3],
+                ships=r[4],
+                railcar_equivalents=r[5],
+                occupied_track_m=r[6],
+                detector_version=r[7],
+                source=r[8],
+                status=r[9],
+                error=r[10],
+                railcar_low=r[11],
+                railcar_high=r[12],
+                simulated=bool(r[13]),
+            )
             for r in rows
         ]
 
@@ -284,8 +316,15 @@ class Store:
             db.execute(
                 "INSERT INTO runs (run_id, started_at, command, parameters_json, "
                 "detector_version, package_version, host) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, _now(), command, json.dumps(parameters, default=str), detector_version,
-                 __version__, socket.gethostname()),  # fmt: skip
+                (
+                    run_id,
+                    _now(),
+                    command,
+                    json.dumps(parameters, default=str),
+                    detector_version,
+                    __version__,
+                    socket.gethostname(),
+                ),
             )
         return run_id
 

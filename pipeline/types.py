@@ -149,7 +149,9 @@ class Chip:
 
     def __post_init__(self) -> None:
         if self.reflectance.ndim != 3 or self.reflectance.shape[0] != len(REFLECTANCE_BANDS):
-            raise ValueError(f"chip reflectance must be (5, rows, cols), got {self.reflectance.shape}")
+            raise ValueError(
+                f"chip reflectance must be (5, rows, cols), got {self.reflectance.shape}"
+            )
         shape = self.reflectance.shape[1:]
         if self.scl.shape != shape or self.valid.shape != shape:
             raise ValueError(

@@ -23,11 +23,16 @@ def ring(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
 
 
 def feature(props: dict[str, object], box: tuple[float, float, float, float]) -> dict[str, object]:
-    return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring(*box)]}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": "Polygon", "coordinates": [ring(*box)]},
+    }
 
 
 def main(csv_path: str) -> None:
     sites = {row["name"]: row for row in csv.DictReader(Path(csv_path).open())}
+
     def cite(prefix: str) -> str:
         row = next(r for n, r in sites.items() if n.startswith(prefix))
         return f"{row['name']}: {row['lat']}, {row['lon']} ({row['precision']}; {row['source']})"
@@ -35,24 +40,59 @@ def main(csv_path: str) -> None:
     port = {
         "type": "FeatureCollection",
         "features": [
-            feature({"role": "aoi", "id": "rajin-port", "name": "Rajin (Najin) port, harbour and anchorage",
-                     "kind": "port", "sources": [cite("Najin/Rajin port"), cite("Rajin station"),
-                     "Box drawn 6 x 6 km around the WPI point, generous: pier geometry known to ~1-2 km"]},
-                    (604800, 4673300, 610800, 4679300)),
-            feature({"role": "zone", "zone": "harbour", "kind": "harbour"}, (606300, 4676000, 609300, 4678600)),
-            feature({"role": "zone", "zone": "anchorage", "kind": "anchorage"}, (605500, 4673300, 610500, 4676000)),
+            feature(
+                {
+                    "role": "aoi",
+                    "id": "rajin-port",
+                    "name": "Rajin (Najin) port, harbour and anchorage",
+                    "kind": "port",
+                    "sources": [
+                        cite("Najin/Rajin port"),
+                        cite("Rajin station"),
+                        "Box drawn 6 x 6 km around the WPI point, generous: pier geometry known to ~1-2 km",
+                    ],
+                },
+                (604800, 4673300, 610800, 4679300),
+            ),
+            feature(
+                {"role": "zone", "zone": "harbour", "kind": "harbour"},
+                (606300, 4676000, 609300, 4678600),
+            ),
+            feature(
+                {"role": "zone", "zone": "anchorage", "kind": "anchorage"},
+                (605500, 4673300, 610500, 4676000),
+            ),
         ],
     }
     rail = {
         "type": "FeatureCollection",
         "features": [
-            feature({"role": "aoi", "id": "tumangang-rail", "name": "Tumangang-Khasan railhead",
-                     "kind": "rail", "sources": [cite("Tumangang station"), cite("Korea-Russia"),
-                     cite("Khasan station")]},
-                    (631000, 4696300, 636400, 4699700)),
-            feature({"role": "zone", "zone": "tumangang-yard", "kind": "yard"}, (631400, 4697500, 633400, 4698150)),
-            feature({"role": "zone", "zone": "friendship-bridge", "kind": "bridge"}, (634500, 4696800, 635500, 4697550)),
-            feature({"role": "zone", "zone": "khasan-yard", "kind": "yard"}, (634900, 4698300, 635800, 4699400)),
+            feature(
+                {
+                    "role": "aoi",
+                    "id": "tumangang-rail",
+                    "name": "Tumangang-Khasan railhead",
+                    "kind": "rail",
+                    "sources": [
+                        cite("Tumangang station"),
+                        cite("Korea-Russia"),
+                        cite("Khasan station"),
+                    ],
+                },
+                (631000, 4696300, 636400, 4699700),
+            ),
+            feature(
+                {"role": "zone", "zone": "tumangang-yard", "kind": "yard"},
+                (631400, 4697500, 633400, 4698150),
+            ),
+            feature(
+                {"role": "zone", "zone": "friendship-bridge", "kind": "bridge"},
+                (634500, 4696800, 635500, 4697550),
+            ),
+            feature(
+                {"role": "zone", "zone": "khasan-yard", "kind": "yard"},
+                (634900, 4698300, 635800, 4699400),
+            ),
         ],
     }
     for doc in (port, rail):
