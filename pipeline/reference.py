@@ -1,0 +1,137 @@
+"""Per-AOI temporal references: what the AOI looks like when nothing is there.
+
+Pure numpy. A reference is built from the clear pixels of many scenes on one grid:
+
+- ``low``: a low percentile (default the 10th) per pixel and band. Ships come and go
+  and are brighter than water in NIR/SWIR, so the low percentile approximates *empty
+  water* even at berths that are often occupied (Rajin's ship detector uses it).
+- ``median``: the per-pixel median. Trains in a yard can be darker (coal, tank cars) or
+  brighter (containers) than ballast, so the median is the empty yard as long as each
+  track is empty in more than half of the clear scenes (the railcar estimator uses it).
+
+Saving and loading (``.npz`` under ``data/references/``) is done by the flows; this
+module only computes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from affine import Affine
+from numpy.typing import NDArray
+
+from pipeline.types import Chip
+
+#: Percentile that stands in for empty water (see the module docstring).
+LOW_PERCENTILE: Final = 10.0
+#: Percentile of NDVI that tells whether a pixel ever carries vegetation.
+HIGH_PERCENTILE: Final = 90.0
+#: Fewest clear looks at a pixel for its reference to count: fewer and one ship or one
+#: train decides the percentile.
+MIN_CLEAR_LOOKS: Final = 5
+#: Most scenes a reference is built from: spread evenly over the archive, they bound the
+#: memory (5 bands × rows × cols × float32 each) whatever the length of the archive.
+MAX_SCENES: Final = 40
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """A per-AOI temporal reference on one pixel grid."""
+
+    aoi_id: str
+    """The AOI it belongs to."""
+    epsg: int
+    """EPSG code of the grid."""
+    transform: Affine
+    """Pixel-to-map transform of the grid (same as the chips it was built from)."""
+    low: NDArray[np.float32]
+    """``(5, rows, cols)`` low-percentile reflectance (NaN where too few clear looks)."""
+    median: NDArray[np.float32]
+    """``(5, rows, cols)`` median reflectance (NaN where too few clear looks)."""
+    ndvi_high: NDArray[np.float32]
+    """``(rows, cols)`` high percentile of NDVI: whether a pixel ever greens up (a
+    field or a verge does in summer; ballast and concrete never do)."""
+    looks: NDArray[np.int16]
+    """``(rows, cols)`` number of clear looks behind each pixel."""
+    scene_ids: tuple[str, ...]
+    """Scenes the reference was built from (provenance)."""
+
+    def __post_init__(self) -> None:
+        if self.low.shape != self.median.shape or self.low.shape[1:] != self.looks.shape:
+            raise ValueError("reference arrays disagree in shape")
+
+    def fits(self, chip: Chip) -> bool:
+        """Whether ``chip`` lies on exactly this grid (same CRS, transform and shape)."""
+        return (
+            chip.epsg == self.epsg
+            and chip.shape == self.looks.shape
+            and chip.transform.almost_equals(self.transform, precision=1e-6)
+        )
+
+
+def pick_evenly(items: Sequence[str], limit: int = MAX_SCENES) -> list[int]:
+    """Indices of at most ``limit`` items spread evenly over ``items`` (first and last kept)."""
+    if len(items) <= limit:
+        return list(range(len(items)))
+    return sorted({round(i) for i in np.linspace(0, len(items) - 1, limit)})
+
+
+def build_reference(
+    chips: Sequence[Chip],
+    clear: Sequence[NDArray[np.bool_]],
+    *,
+    percentile: float = LOW_PERCENTILE,
+) -> Reference:
+    """Composite clear pixels of chips on one grid into a :class:`Reference`.
+
+    Args:
+        chips: Chips of one AOI, all on the same grid.
+        clear: For each chip, True where the pixel is valid and seen clear.
+        percentile: Percentile for :attr:`Reference.low`.
+
+    Raises:
+        ValueError: no chips, chips on different grids, or masks of the wrong shape.
+    """
+    if not chips or len(chips) != len(clear):
+        raise ValueError("build_reference needs one clear mask per chip, and at least one chip")
+    first = chips[0]
+    for chip, mask in zip(chips, clear, strict=True):
+        if (
+            chip.aoi_id != first.aoi_id
+            or chip.epsg != first.epsg
+            or chip.shape != first.shape
+            or not chip.transform.almost_equals(first.transform, precision=1e-6)
+        ):
+            raise ValueError(f"chip {chip.scene_id} is not on the grid of {first.scene_id}")
+        if mask.shape != chip.shape:
+            raise ValueError(f"clear mask of {chip.scene_id} has shape {mask.shape}")
+    stack = np.stack([c.reflectance for c in chips]).astype(np.float32)  # (n, 5, r, c)
+    seen = np.stack(clear)[:, None, :, :]
+    stack[~np.broadcast_to(seen, stack.shape)] = np.nan
+    looks = np.asarray(np.stack(clear).sum(axis=0), dtype=np.int16)
+    with warnings.catch_warnings():
+        # All-NaN pixels (never clear) are expected; they are masked just below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = np.nanpercentile(stack, percentile, axis=0).astype(np.float32)
+        median = np.nanmedian(stack, axis=0).astype(np.float32)
+        red, nir = stack[:, 2], stack[:, 3]
+        ndvi = (nir - red) / np.maximum(nir + red, 1e-4)
+        ndvi_high = np.nanpercentile(ndvi, HIGH_PERCENTILE, axis=0).astype(np.float32)
+    thin = looks < MIN_CLEAR_LOOKS
+    low[:, thin] = np.nan
+    median[:, thin] = np.nan
+    ndvi_high[thin] = np.nan
+    return Reference(
+        aoi_id=first.aoi_id,
+        epsg=first.epsg,
+        transform=first.transform,
+        low=low,
+        median=median,
+        ndvi_high=ndvi_high,
+        looks=looks,
+        scene_ids=tuple(c.scene_id for c in chips),
+    )
