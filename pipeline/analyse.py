@@ -15,12 +15,13 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage as ndi
 from shapely.geometry import Polygon
 
 from pipeline import __version__
 from pipeline.detect.rail import estimate_railcars, zone_mask
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
-from pipeline.masks import clear_fraction, clear_mask
+from pipeline.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.reference import Reference, build_reference, pick_evenly
 from pipeline.store import DetectionRow
 from pipeline.types import Aoi, Chip, Observation, Scene
@@ -30,9 +31,14 @@ RAIL_METHOD: Final = "unmix-1"
 #: SCL class 11: snow or ice. Snow on the track bed changes it beyond what the empty-yard
 #: reference describes, so snowy yard pixels are not measured.
 SCL_SNOW: Final = 11
+#: Buffer around SCL cloud, shadow and snow before a yard pixel counts as measured.
+CLOUD_BUFFER_M: Final = 30.0
 #: NDVI a track bed never exceeds, even at its greenest: weeds between sleepers stay
 #: sparse, while fields and verges pass 0.5 in summer.
 TRACK_MAX_NDVI: Final = 0.3
+#: A bed pixel whose brightness varies over time more than this many times the bed's
+#: typical variation is a verge or a mixed edge pixel, not track.
+TRACK_MAX_SPREAD_RATIO: Final = 2.0
 #: A scene joins a temporal reference only when this much of the AOI is seen clear:
 #: a partly cloudy scene adds cloud edges and shadows to the composite.
 REFERENCE_MIN_CLEAR: Final = 0.9
@@ -63,6 +69,21 @@ def clear_pixels(chip: Chip) -> NDArray[np.bool_]:
     """Pixels of the AOI with data and seen clear (bright decks are not taken for cloud)."""
     size = abs(float(chip.transform.a))
     mask: NDArray[np.bool_] = clear_mask(chip.scl, pixel_size_m=size) & chip.valid
+    return mask
+
+
+def strict_clear_pixels(chip: Chip) -> NDArray[np.bool_]:
+    """Clear pixels with no exception for bright decks, and cloud, shadow and snow buffered.
+
+    For a rail yard: no ship can be mistaken for cloud there, while a small cumulus over
+    the track is exactly what the deck exception would let through. SCL is a 20 m product
+    with soft cloud edges, so obscured pixels are grown by :data:`CLOUD_BUFFER_M`.
+    """
+    size = abs(float(chip.transform.a))
+    obscured = np.isin(chip.scl, (*SCL_OBSCURED, SCL_SNOW))
+    grow = max(1, round(CLOUD_BUFFER_M / size))
+    obscured = ndi.binary_dilation(obscured, structure=np.ones((3, 3), dtype=bool), iterations=grow)
+    mask: NDArray[np.bool_] = chip.valid & ~obscured & (chip.scl != 0)
     return mask
 
 
@@ -118,7 +139,7 @@ def analyse_chip(
         shape=chip.shape,
     )
     tracks = track_mask(usable_reference, yard & chip.valid)
-    measurable = clear & (chip.scl != SCL_SNOW)
+    measurable = strict_clear_pixels(chip)
     est = estimate_railcars(
         chip.reflectance,
         usable_reference.median,
@@ -142,7 +163,14 @@ def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool
     with np.errstate(invalid="ignore", divide="ignore"):
         ndwi = (green - nir) / np.maximum(green + nir, 1e-4)
         bare = (reference.ndvi_high < TRACK_MAX_NDVI) & (ndwi < 0.0) & (red > 0.0)
-    mask: NDArray[np.bool_] = yard & bare
+    bed = yard & bare
+    if not bed.any():
+        return bed
+    # Drop pixels that change a lot over time anyway: the bed's edges mix with verges
+    # whose snow, crops and mud change without any train. Trains stand on a pixel in a
+    # minority of scenes, so they barely move its interquartile range.
+    steady = reference.spread <= TRACK_MAX_SPREAD_RATIO * float(np.nanmedian(reference.spread[bed]))
+    mask: NDArray[np.bool_] = bed & steady
     return mask
 
 

@@ -55,6 +55,9 @@ class Reference:
     ndvi_high: NDArray[np.float32]
     """``(rows, cols)`` high percentile of NDVI: whether a pixel ever greens up (a
     field or a verge does in summer; ballast and concrete never do)."""
+    spread: NDArray[np.float32]
+    """``(rows, cols)`` interquartile range over time of the brightness (mean of the five
+    bands): low on surfaces that never change, high on verges, fields and water."""
     looks: NDArray[np.int16]
     """``(rows, cols)`` number of clear looks behind each pixel."""
     scene_ids: tuple[str, ...]
@@ -121,10 +124,13 @@ def build_reference(
         red, nir = stack[:, 2], stack[:, 3]
         ndvi = (nir - red) / np.maximum(nir + red, 1e-4)
         ndvi_high = np.nanpercentile(ndvi, HIGH_PERCENTILE, axis=0).astype(np.float32)
+        q25, q75 = np.nanpercentile(stack.mean(axis=1), [25.0, 75.0], axis=0)
+        spread = (q75 - q25).astype(np.float32)
     thin = looks < MIN_CLEAR_LOOKS
     low[:, thin] = np.nan
     median[:, thin] = np.nan
     ndvi_high[thin] = np.nan
+    spread[thin] = np.nan
     return Reference(
         aoi_id=first.aoi_id,
         epsg=first.epsg,
@@ -132,6 +138,7 @@ def build_reference(
         low=low,
         median=median,
         ndvi_high=ndvi_high,
+        spread=spread,
         looks=looks,
         scene_ids=tuple(c.scene_id for c in chips),
     )

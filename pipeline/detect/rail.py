@@ -73,6 +73,12 @@ CAR_SURFACES: Final = np.array(
     dtype=np.float32,
 )
 
+#: Which surfaces may share a pixel in the unmixing: each alone, and dark with rust (a
+#: coal train beside an empty gondola string). Dark with light is left out on purpose:
+#: half black and half white is indistinguishable from grey ballast, so that mix would
+#: fit noise with large cancelling covers.
+SURFACE_MIXES: Final = ((0,), (1,), (2,), (0, 1))
+
 
 @dataclass(frozen=True)
 class RailEstimate:
@@ -107,7 +113,12 @@ def zone_mask(
 def covered_fraction(
     scene: NDArray[np.float32], reference: NDArray[np.float32], usable: NDArray[np.bool_]
 ) -> NDArray[np.float32]:
-    """Per-pixel fraction covered by something car-like, 0 outside ``usable``.
+    """Per-pixel fraction covered by car-like surfaces, 0 outside ``usable``.
+
+    Non-negative unmixing of ``scene - gain * reference`` over each of
+    :data:`SURFACE_MIXES` (two tracks share a pixel, so a coal gondola and a rusty one
+    can both be in it). A mix of two surfaces must lower the residual by more than the
+    noise it could fit (twice the noise variance per extra surface, as AIC does).
 
     Args:
         scene: ``(5, rows, cols)`` reflectance.
@@ -119,19 +130,29 @@ def covered_fraction(
     gain = np.median(x, axis=1, keepdims=True) / np.maximum(
         np.median(r, axis=1, keepdims=True), 1e-4
     )
-    delta = x - gain * r
-    best_f = np.zeros(x.shape[1])
-    best_residual = np.full(x.shape[1], np.inf)
-    for surface in CAR_SURFACES.astype(np.float64):
-        direction = surface[:, None] - gain * r  # (5, n): what full cover would change
-        norm2 = np.maximum((direction * direction).sum(axis=0), 1e-8)
-        f = np.clip((delta * direction).sum(axis=0) / norm2, 0.0, 1.0)
-        residual = ((delta - f * direction) ** 2).sum(axis=0)
-        better = residual < best_residual
-        best_f[better] = f[better]
-        best_residual[better] = residual[better]
+    delta = (x - gain * r).T  # (n, 5)
+    # What full cover by each surface would change: (n, 5, surfaces)
+    directions = np.moveaxis(
+        CAR_SURFACES.astype(np.float64)[:, :, None] - gain * r, 0, -1
+    ).transpose(1, 0, 2)
+    empty = (delta**2).sum(axis=1)
+    fits = [(0, empty, np.zeros_like(empty))]  # nothing new on the pixel
+    for subset in SURFACE_MIXES:
+        size = len(subset)
+        a = directions[:, :, subset]  # (n, 5, k)
+        ata = np.einsum("nbk,nbj->nkj", a, a) + 1e-9 * np.eye(size)
+        coef = np.linalg.solve(ata, np.einsum("nbk,nb->nk", a, delta)[..., None])[..., 0]
+        residual = ((delta - np.einsum("nbk,nk->nb", a, coef)) ** 2).sum(axis=1)
+        feasible = (coef >= 0).all(axis=1)
+        fits.append((size, np.where(feasible, residual, np.inf), coef.sum(axis=1)))
+    # Noise variance per band, from the typical pixel (most yard pixels hold no train).
+    noise = float(np.median(empty)) / delta.shape[1]
+    scores = np.array([res + 2.0 * size * noise for size, res, _ in fits])
+    totals = np.array([total for _, _, total in fits])
+    best = np.argmin(scores, axis=0)
+    cover = np.where(np.isfinite(scores.min(axis=0)), totals[best, np.arange(best.size)], 0.0)
     out = np.zeros(usable.shape, dtype=np.float32)
-    out[usable] = best_f
+    out[usable] = np.clip(cover, 0.0, 1.0)
     return out
 
 
