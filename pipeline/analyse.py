@@ -163,7 +163,7 @@ def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool
     with np.errstate(invalid="ignore", divide="ignore"):
         ndwi = (green - nir) / np.maximum(green + nir, 1e-4)
         bare = (reference.ndvi_high < TRACK_MAX_NDVI) & (ndwi < 0.0) & (red > 0.0)
-    bed = yard & bare
+    bed: NDArray[np.bool_] = yard & bare
     if not bed.any():
         return bed
     # Drop pixels that change a lot over time anyway: the bed's edges mix with verges
