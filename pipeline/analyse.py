@@ -174,6 +174,17 @@ def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool
     return mask
 
 
+def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
+    """Scene ids to build a reference from, given each scene's clear fraction over the AOI.
+
+    Scenes at least :data:`REFERENCE_MIN_CLEAR` clear qualify; at most
+    :data:`pipeline.reference.MAX_SCENES` of them are taken, spread evenly over time
+    (``fractions`` in time order), so the reference reads a bounded number of chips.
+    """
+    qualifying = [sid for sid, fraction in fractions if fraction >= REFERENCE_MIN_CLEAR]
+    return [qualifying[i] for i in pick_evenly(qualifying)]
+
+
 def reference_from_chips(chips: Sequence[Chip]) -> Reference | None:
     """Build an AOI's temporal reference from the clearest chips, spread over time.
 

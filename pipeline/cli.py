@@ -104,6 +104,26 @@ def bench_ships(
         print_ship_bench(result)
 
 
+@bench_app.command("sim")
+def bench_sim(
+    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Score ship counts and railcar-equivalents against a SIMULATED archive's truth.csv."""
+    from pipeline.bench.simulated import print_sim_bench, run_sim_bench
+    from pipeline.progress import STDERR
+
+    def progress(label: str, done: int, total: int) -> None:
+        if done == total:
+            STDERR.print(f"{label}: {done}/{total}")
+
+    result = run_sim_bench(archive, _settings(), progress=progress)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_sim_bench(result)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (2 for bad input of any kind)."""
     command = typer.main.get_command(app)
