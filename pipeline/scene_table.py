@@ -49,4 +49,6 @@ def print_scene_table(scenes: Sequence[Scene], *, title: str) -> None:
         )
         # Text() cells: metadata from STAC is never interpreted as console markup.
         table.add_row(*(Text(c) for c in cells))
-    Console().print(table)
+    console = Console()
+    # Piped output (no terminal) keeps whole ids rather than wrapping at 80 columns.
+    Console(width=max(console.width, 150)).print(table)
