@@ -52,6 +52,22 @@ def remove_small(mask: NDArray[np.bool_], min_pixels: int) -> NDArray[np.bool_]:
     return keep
 
 
+def dilate_cross(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
+    """Binary dilation by the 4-connected cross, ``iterations`` times.
+
+    The same result as ``scipy.ndimage.binary_dilation(mask, iterations=n)`` (outside
+    the array counts as background), by shifted ORs: several times faster.
+    """
+    out = mask.astype(bool, copy=True)
+    for _ in range(iterations):
+        src = out.copy()
+        out[1:] |= src[:-1]
+        out[:-1] |= src[1:]
+        out[:, 1:] |= src[:, :-1]
+        out[:, :-1] |= src[:, 1:]
+    return out
+
+
 def fill_small_holes(mask: NDArray[np.bool_], max_pixels: int) -> NDArray[np.bool_]:
     """Fill holes (4-connected background not reaching the border) up to ``max_pixels``."""
     holes = ~mask

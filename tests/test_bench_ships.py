@@ -165,3 +165,30 @@ def test_print_ship_bench_prints_every_port_and_overall(
     assert lines[0].split() == ["port", "tp", "fp", "fn", "precision", "recall", "f1"]
     assert lines[1].split() == ["alpha", "1", "0", "0", "1.000", "1.000", "1.000"]
     assert lines[2].split()[0] == "overall"
+
+
+def test_speed_windows_cover_big_and_small_crops() -> None:
+    from pipeline.bench.speed import CHIP_PX, windows
+
+    assert len(windows((1200, 900))) == 3 * 2  # rows 0/300/600, cols 0/300
+    (small,) = windows((300, 400))
+    assert small == (slice(0, CHIP_PX), slice(0, CHIP_PX))
+
+
+def test_sim_reference_is_a_low_percentile_of_clear_pixels() -> None:
+    from affine import Affine
+
+    from pipeline.bench.sim_ships import build_reference
+    from pipeline.types import Chip
+
+    chips = []
+    for i in range(10):
+        refl = np.full((5, 20, 20), 0.01 * (i + 1), np.float32)
+        scl = np.full((20, 20), 6, np.uint8)
+        if i == 0:
+            scl[:] = 9  # the darkest scene is all cloud (4 ha, not a deck): it must not count
+        valid = np.ones((20, 20), bool)
+        chips.append(Chip("s", "a", refl, scl, valid, Affine(10, 0, 0, 0, -10, 0), 32652))
+    ref = build_reference(chips, percentile=0.0)
+    assert ref.shape == (5, 20, 20)
+    assert np.allclose(ref, 0.02)

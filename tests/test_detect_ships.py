@@ -10,6 +10,7 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from pipeline.detect.classifier import Mlp, fit_mlp
+from pipeline.detect.reference_mode import prepare_reference
 from pipeline.detect.ships import (
     Detection,
     detect_ships,
@@ -118,14 +119,52 @@ def test_chip_hull_under_scl_cloud_is_dropped_but_a_bright_deck_is_kept() -> Non
 
 
 def test_reference_mode_finds_a_hull_moored_at_the_quay() -> None:
-    reference = scene(seed=1)
-    paint(reference, CONCRETE, slice(0, 80), slice(0, 30))
+    reference = _quay_reference()
     refl = reference.copy()
     paint(refl, HULL, slice(30, 42), slice(30, 33))  # flush against the quay
     dets = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
     assert len(dets) == 1
     assert abs(dets[0].length_m - 120.0) <= 20.0
     assert detect_ships_in_arrays(reference, reference=reference, pixel_size_m=10.0) == []
+
+
+def _quay_reference() -> NDArray[np.float32]:
+    reference = scene(seed=1)
+    paint(reference, CONCRETE, slice(0, 80), slice(0, 30))
+    return reference
+
+
+def test_reference_mode_splits_two_hulls_berthed_abreast() -> None:
+    reference = _quay_reference()
+    refl = reference.copy()
+    paint(refl, HULL, slice(30, 42), slice(30, 33))  # flush against the quay
+    paint(refl, HULL, slice(30, 42), slice(33, 36))  # abreast of it, no water between
+    dets = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
+    assert len(dets) == 2
+    assert sorted(round(d.col) for d in dets) == [31, 34]
+    assert all(abs(d.length_m - 120.0) <= 20.0 for d in dets)
+
+
+def test_reference_mode_ignores_haze_and_ice() -> None:
+    reference = _quay_reference()
+    haze = reference.copy()
+    paint(haze, (0.10, 0.10, 0.08, 0.06, 0.04), slice(30, 42), slice(40, 44))  # blue ≈ NIR
+    assert detect_ships_in_arrays(haze, reference=reference, pixel_size_m=10.0) == []
+    ice = reference.copy()
+    paint(ice, (0.05, 0.07, 0.06, 0.15, 0.02), slice(30, 42), slice(40, 44))  # SWIR-dark
+    assert detect_ships_in_arrays(ice, reference=reference, pixel_size_m=10.0) == []
+
+
+def test_prepared_reference_gives_the_same_ships_and_checks_the_grid() -> None:
+    reference = _quay_reference()
+    refl = reference.copy()
+    paint(refl, HULL, slice(30, 42), slice(30, 33))
+    prepared = prepare_reference(reference, pixel_size_m=10.0)
+    plain = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
+    fast = detect_ships_in_arrays(refl, reference=prepared, pixel_size_m=10.0)
+    assert [(d.row, d.col) for d in fast] == [(d.row, d.col) for d in plain]
+    with pytest.raises(ValueError, match="pixel"):
+        detect_ships_in_arrays(refl, reference=prepared, pixel_size_m=8.0)
 
 
 def test_bad_shapes_are_rejected() -> None:
@@ -150,7 +189,7 @@ def test_committed_model_is_small_and_has_provenance() -> None:
     assert path.stat().st_size < 1_000_000
     model = load_model(path)
     prov = model.meta["provenance"]
-    assert {"data", "date", "command", "lopo_at_chosen_threshold"} <= set(prov)
+    assert {"data", "date", "command", "lopo_at_chosen_grouping", "in_sample_overall"} <= set(prov)
     assert 0.0 < float(model.meta["shore_threshold"]) < 1.0
 
 
@@ -166,9 +205,9 @@ def test_mlp_learns_and_round_trips(tmp_path: Path) -> None:
     assert np.allclose(again.predict(x), model.predict(x), atol=1e-4)
 
 
-#: F1 of the committed detector on Casablanca measured at 0.537 (in-sample: the model saw
+#: F1 of the committed detector on Casablanca measured at 0.593 (in-sample: the model saw
 #: this port in training; its leave-one-port-out F1 is in ship_model.json), minus 0.05.
-CASABLANCA_MIN_F1 = 0.48
+CASABLANCA_MIN_F1 = 0.54
 
 
 @pytest.mark.shared
@@ -182,3 +221,65 @@ def test_regression_on_casablanca() -> None:
     port = read_port(SEN2SHIPS / "casablanca")
     score = match_detections(detect_port(port), port.boxes)
     assert score.f1 >= CASABLANCA_MIN_F1, score
+
+
+def test_block_mean_pads_odd_edges() -> None:
+    from pipeline.detect.features import block_mean
+
+    image = np.arange(15, dtype=np.float32).reshape(3, 5)
+    out = block_mean(image, 2)
+    assert out.shape == (2, 3)
+    assert out[0, 0] == pytest.approx((0 + 1 + 5 + 6) / 4)
+    assert out[1, 2] == pytest.approx(14.0)  # corner block made of one replicated pixel
+
+
+def test_band_features_see_water_and_land_context() -> None:
+    from pipeline.detect.features import FEATURE_NAMES, band_features
+    from pipeline.masks import sea_mask, water_mask
+
+    refl = scene()
+    paint(refl, CONCRETE, slice(0, 80), slice(0, 30))
+    water = water_mask(refl)
+    sea = sea_mask(water, pixel_size_m=10.0)
+    rows, cols = np.array([40, 40]), np.array([29, 5])  # quay edge, deep inland
+    x = band_features(refl, water, sea, rows, cols, pixel_size_m=10.0)
+    assert x.shape == (2, len(FEATURE_NAMES))
+    w40 = FEATURE_NAMES.index("water_40")
+    assert 0.2 < x[0, w40] < 0.8  # a straight quay edge has water on one side
+    assert x[1, w40] == 0.0
+    d_nir = FEATURE_NAMES.index("d_nir")
+    assert x[0, d_nir] == pytest.approx(0.25 - 0.02, abs=0.01)
+
+
+def test_logistic_learns_and_round_trips() -> None:
+    from pipeline.detect.classifier import Logistic, fit_logistic
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 2)).astype(np.float32)
+    y = x[:, 0] - 0.5 * x[:, 1] > 0.3
+    model = fit_logistic(x, y, feature_names=("a", "b"), l2=0.1)
+    assert float(((model.predict(x) > 0.5) == y).mean()) > 0.9
+    assert model.coef[0] > 0 > model.coef[1]
+    again = Logistic.from_json(model.to_json())
+    assert np.allclose(again.predict(x), model.predict(x), atol=1e-4)
+    with pytest.raises(ValueError, match="logistic-1"):
+        Logistic.from_json({"kind": "mlp-tanh-1"})
+
+
+def test_offshore_features_describe_size_colour_and_surroundings() -> None:
+    from pipeline.detect.candidates import offshore_candidates
+    from pipeline.detect.offshore import OFFSHORE_FEATURES, offshore_features
+    from pipeline.masks import sea_mask, water_mask
+
+    refl = scene()
+    paint(refl, HULL, slice(40, 43), slice(30, 42))
+    water = water_mask(refl)
+    sea = sea_mask(water, pixel_size_m=10.0)
+    cands = offshore_candidates(refl[3], water, sea, np.ones((80, 80), bool), pixel_size_m=10.0)
+    x = offshore_features(refl, water, sea, cands, pixel_size_m=10.0)
+    assert x.shape == (1, len(OFFSHORE_FEATURES))
+    f = dict(zip(OFFSHORE_FEATURES, x[0], strict=True))
+    assert np.exp(f["log_length_m"]) == pytest.approx(120.0, abs=20.0)
+    assert f["nir_excess"] == pytest.approx(0.16 - 0.02, abs=0.01)
+    assert f["blue_per_nir"] == pytest.approx((0.12 - 0.04) / 0.14, abs=0.05)
+    assert f["land_share"] == 0.0

@@ -97,3 +97,15 @@ def test_clear_fraction() -> None:
     inside[1:3] = True
     assert clear_fraction(clear, inside) == 0.5
     assert clear_fraction(clear, np.zeros((4, 4), bool)) == 0.0
+
+
+def test_dilate_cross_matches_scipy() -> None:
+    from scipy import ndimage as ndi
+
+    from pipeline.masks import dilate_cross
+
+    rng = np.random.default_rng(0)
+    mask = rng.random((30, 40)) > 0.97
+    mask[0, 0] = mask[-1, -1] = True  # corners: the edge must behave like scipy's
+    for n in (1, 3):
+        assert np.array_equal(dilate_cross(mask, n), ndi.binary_dilation(mask, iterations=n))

@@ -3,11 +3,20 @@
 - :mod:`pipeline.detect.ships`: :func:`detect_ships` (a :class:`~pipeline.types.Chip`) and
   :func:`detect_ships_in_arrays` (plain arrays, no SCL), returning :class:`Detection`.
 - :mod:`pipeline.detect.candidates`: offshore (CFAR) and shore (learned) candidates.
+- :mod:`pipeline.detect.reference_mode`: hulls as new objects on the empty-water composite.
 - :mod:`pipeline.detect.features`: per-pixel features of the shore model.
 - :mod:`pipeline.detect.classifier`: the tiny MLP, its JSON form and its trainer.
 - ``ship_model.json``: the committed shore model, with provenance in ``meta``.
 """
 
+from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import Detection, detect_ships, detect_ships_in_arrays, with_lonlat
 
-__all__ = ["Detection", "detect_ships", "detect_ships_in_arrays", "with_lonlat"]
+__all__ = [
+    "Detection",
+    "PreparedReference",
+    "detect_ships",
+    "detect_ships_in_arrays",
+    "prepare_reference",
+    "with_lonlat",
+]

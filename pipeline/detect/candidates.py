@@ -13,6 +13,7 @@ Two physically different situations, two detectors:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -20,11 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
-from pipeline.masks import remove_small
+from pipeline.detect.features import block_mean
+from pipeline.masks import dilate_cross, remove_small
 
 F32 = NDArray[np.float32]
 Mask = NDArray[np.bool_]
-Source = Literal["offshore", "shore"]
+Source = Literal["offshore", "shore", "reference"]
 
 #: Shortest vessel counted. The labelled sen2ships vessels start at ~45 m (6 px at
 #: 7–8 m); Rajin's traders are ~110 m. Shorter blobs are small craft, buoys, noise.
@@ -39,12 +41,16 @@ MIN_NIR_CONTRAST: Final = 0.02
 CFAR_SIGMAS: Final = 4.0
 #: Window of the local water statistics for the CFAR test.
 CFAR_WINDOW_M: Final = 500.0
-#: The shore classifier looks only this far inland from the sea: a moored hull's far
-#: side is at most one beam (≤ 60 m) plus a mixed pixel from the water.
-SHORE_BAND_M: Final = 80.0
-#: Smoothing of the shore score before peak finding: about a small hull's half-beam
-#: (so a hull's pixels vote together, a one-pixel mixed edge does not).
-SHORE_SMOOTH_M: Final = 20.0
+#: The CFAR statistics are computed on blocks of this many pixels a side (40 m at 10 m):
+#: they describe the water over 500 m, so finer cells add cost, not information.
+CFAR_BLOCK: Final = 4
+#: The shore classifier scores non-water pixels this close to open water: the seaward
+#: two pixels of a moored hull (whose beam is 10–60 m) are enough to recognise it, and
+#: the inland pixels of quays and terminals (most of a port) need not be scored.
+WATERLINE_REACH_M: Final = 20.0
+#: Smoothing of the shore score before peak finding (normalised by the band's own
+#: density, so that a lone mixed pixel counts less than a hull's row of pixels).
+SHORE_SMOOTH_M: Final = 10.0
 #: Two shore peaks closer than this are one ship (half a 120 m hull).
 SHORE_PEAK_SPACING_M: Final = 60.0
 #: A shore peak's extent: pixels scoring at least this share of the peak, within
@@ -76,15 +82,26 @@ def _window(metres: float, pixel_size_m: float) -> int:
 
 
 def water_background(nir: F32, water: Mask, *, pixel_size_m: float) -> tuple[F32, F32]:
-    """Local mean and standard deviation of NIR over water pixels (CFAR statistics)."""
-    k = _window(CFAR_WINDOW_M, pixel_size_m)
-    wf = water.astype(np.float32)
-    share = ndi.uniform_filter(wf, k) + np.float32(1e-6)
-    w_nir = np.where(water, nir, np.float32(0))
-    mean = ndi.uniform_filter(w_nir, k) / share
-    mean_sq = ndi.uniform_filter(w_nir * w_nir, k) / share
-    std = np.sqrt(np.maximum(mean_sq - mean * mean, 0)).astype(np.float32)
-    return mean.astype(np.float32), std
+    """Local mean and standard deviation of NIR over water pixels (CFAR statistics).
+
+    The statistics vary over hundreds of metres, so they are computed on a grid of
+    :data:`CFAR_BLOCK` × :data:`CFAR_BLOCK` block means and repeated back to full size.
+    """
+    rows, cols = nir.shape
+    f = CFAR_BLOCK
+    k = _window(CFAR_WINDOW_M, pixel_size_m * f)
+    wf = block_mean(water.astype(np.float32), f)
+    w_nir = np.where(water, nir, np.float32(0)).astype(np.float32)
+    share = ndi.uniform_filter(wf, k, mode="nearest") + np.float32(1e-6)
+    mean = ndi.uniform_filter(block_mean(w_nir, f), k, mode="nearest") / share
+    mean_sq = ndi.uniform_filter(block_mean(w_nir * w_nir, f), k, mode="nearest") / share
+    std = np.sqrt(np.maximum(mean_sq - mean * mean, 0))
+
+    def full(a: F32) -> F32:
+        out: F32 = np.repeat(np.repeat(a, f, axis=0), f, axis=1)[:rows, :cols]
+        return out.astype(np.float32, copy=False)
+
+    return full(mean.astype(np.float32)), full(std.astype(np.float32))
 
 
 def offshore_candidates(
@@ -115,11 +132,16 @@ def offshore_candidates(
     labels, n = ndi.label(objects, structure=np.ones((3, 3), dtype=bool))
     if n == 0:
         return []
-    outside = ndi.binary_dilation(~sea | ~valid)
+    outside = dilate_cross(~sea | ~valid)
     touching = np.unique(labels[outside & objects])
     out: list[Candidate] = []
     for i, sl in enumerate(ndi.find_objects(labels), start=1):
         if sl is None or i in touching:
+            continue
+        # A bar's moment length never exceeds its bounding-box diagonal: skip specks
+        # (most components) before measuring them.
+        diagonal = math.hypot(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
+        if diagonal * pixel_size_m < MIN_LENGTH_M:
             continue
         local = labels[sl] == i
         rr, cc = np.nonzero(local)
@@ -150,36 +172,48 @@ def extent_px(rows: NDArray[np.intp], cols: NDArray[np.intp]) -> tuple[float, fl
     return float(np.sqrt(12 * lam[0] + 1)), float(np.sqrt(12 * lam[1] + 1))
 
 
-def shore_band(sea: Mask, water: Mask, valid: Mask, *, pixel_size_m: float) -> Mask:
-    """Pixels the shore classifier scores: land within :data:`SHORE_BAND_M` of the sea,
-    and the sea's own waterline pixels."""
-    reach = max(1, round(SHORE_BAND_M / pixel_size_m))
-    near_sea = ndi.binary_dilation(sea, iterations=reach)
-    open_water = ndi.binary_erosion(sea & water, iterations=2, border_value=1)
-    band: Mask = near_sea & ~open_water & valid
+def waterline_band(sea: Mask, water: Mask, valid: Mask, *, pixel_size_m: float) -> Mask:
+    """Pixels the shore classifier scores: every non-water pixel within
+    :data:`WATERLINE_REACH_M` of the sea's open water (a moored hull's seaward side, a
+    quay edge, a pier tip, a hull afloat)."""
+    reach = max(1, round(WATERLINE_REACH_M / pixel_size_m))
+    open_water = (sea & water).view(np.uint8)
+    near = ndi.maximum_filter(open_water, size=2 * reach + 1).view(bool)
+    band: Mask = near & ~water & valid
     return band
 
 
 def shore_candidates(
     prob: F32,
+    band: Mask,
     *,
     pixel_size_m: float,
     threshold: float,
     exclude: Mask | None = None,
+    smooth_m: float = SHORE_SMOOTH_M,
+    spacing_m: float = SHORE_PEAK_SPACING_M,
 ) -> list[Candidate]:
     """Local maxima of the smoothed shore-pixel probability.
 
     Args:
         prob: Per-pixel ship probability (0 outside the shore band).
+        band: The pixels that were scored.
         pixel_size_m: Ground size of one pixel.
         threshold: Minimum smoothed probability of a peak.
         exclude: Pixels where a peak is not reported (offshore detections).
+        smooth_m: Gaussian smoothing (metres) of the probability over the band.
+        spacing_m: Two peaks closer than this are one ship.
 
     Returns:
         One candidate per peak, scored by the smoothed probability.
     """
-    smooth = ndi.gaussian_filter(prob, SHORE_SMOOTH_M / pixel_size_m)
-    spacing = max(1, round(SHORE_PEAK_SPACING_M / pixel_size_m))
+    if smooth_m > 0:
+        sigma = smooth_m / pixel_size_m
+        weight = ndi.gaussian_filter(band.astype(np.float32), sigma) + np.float32(1e-3)
+        smooth = np.where(band, ndi.gaussian_filter(prob, sigma) / weight, np.float32(0))
+    else:
+        smooth = prob
+    spacing = max(1, round(spacing_m / pixel_size_m))
     local_max = ndi.maximum_filter(smooth, size=2 * spacing + 1, mode="constant")
     peaks = (smooth == local_max) & (smooth >= threshold)
     if exclude is not None:

@@ -182,3 +182,105 @@ def fit_mlp(
     result = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
     w1, b1, w2, b2 = unpack(np.asarray(result.x, dtype=np.float64))
     return Mlp(tuple(feature_names), mean, scale, w1, b1, w2, b2)
+
+
+@dataclass(frozen=True, eq=False)
+class Logistic:
+    """Standardise → linear → logistic: the offshore-object classifier."""
+
+    feature_names: tuple[str, ...]
+    """Input features, in column order."""
+    mean: F64
+    """Per-feature mean used to standardise inputs."""
+    scale: F64
+    """Per-feature standard deviation used to standardise inputs."""
+    coef: F64
+    """Weights on the standardised features, ``(n_features,)``."""
+    intercept: float
+    """Bias."""
+    threshold: float = 0.5
+    """Objects scoring below this are dropped."""
+
+    def __post_init__(self) -> None:
+        n = len(self.feature_names)
+        if self.mean.shape != (n,) or self.scale.shape != (n,) or self.coef.shape != (n,):
+            raise ValueError(f"logistic model shapes disagree with {n} features")
+
+    def predict(self, x: F32) -> F32:
+        """Probability of the positive class for each row of ``x``."""
+        z = (x.astype(np.float64) - self.mean) / self.scale
+        logit = np.clip(z @ self.coef + self.intercept, -30, 30)
+        out: F32 = (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON form (6 significant digits)."""
+
+        def r(a: F64) -> list[float]:
+            return [float(f"{v:.6g}") for v in np.asarray(a).ravel()]
+
+        return {
+            "kind": "logistic-1",
+            "feature_names": list(self.feature_names),
+            "mean": r(self.mean),
+            "scale": r(self.scale),
+            "coef": r(self.coef),
+            "intercept": float(f"{self.intercept:.6g}"),
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Logistic:
+        """Rebuild from :meth:`to_json` output.
+
+        Raises:
+            ValueError: When the document is not a ``logistic-1`` model.
+        """
+        if doc.get("kind") != "logistic-1":
+            raise ValueError(f"unknown model kind {doc.get('kind')!r}; expected 'logistic-1'")
+        return cls(
+            feature_names=tuple(str(n) for n in doc["feature_names"]),
+            mean=np.asarray(doc["mean"], dtype=np.float64),
+            scale=np.asarray(doc["scale"], dtype=np.float64),
+            coef=np.asarray(doc["coef"], dtype=np.float64),
+            intercept=float(doc["intercept"]),
+            threshold=float(doc.get("threshold", 0.5)),
+        )
+
+
+def fit_logistic(
+    x: F32, y: NDArray[np.bool_], *, feature_names: Sequence[str], l2: float = 1.0
+) -> Logistic:
+    """Class-balanced, L2-penalised logistic regression by L-BFGS.
+
+    Args:
+        x: ``(n, n_features)`` training rows.
+        y: ``(n,)`` labels.
+        feature_names: Column names of ``x``.
+        l2: Penalty on the weights of the standardised features (the inverse of
+            scikit-learn's ``C``, in units of the class-balanced sample weight sum).
+    """
+    xd = x.astype(np.float64)
+    mean = xd.mean(axis=0)
+    scale = xd.std(axis=0) + 1e-9
+    z = (xd - mean) / scale
+    t = y.astype(np.float64)
+    n = len(t)
+    n_pos = max(t.sum(), 1.0)
+    n_neg = max(n - t.sum(), 1.0)
+    weight = np.where(t > 0, n / (2 * n_pos), n / (2 * n_neg))
+
+    def loss(theta: F64) -> tuple[float, F64]:
+        w, b = theta[:-1], theta[-1]
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w + b, -30, 30)))
+        eps = 1e-12
+        value = -np.sum(weight * (t * np.log(p + eps) + (1 - t) * np.log(1 - p + eps)))
+        value += 0.5 * l2 * np.sum(w**2)
+        d = weight * (p - t)
+        grad = np.concatenate([z.T @ d + l2 * w, [d.sum()]])
+        return float(value), grad
+
+    theta0 = np.zeros(z.shape[1] + 1)
+    result = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    theta = np.asarray(result.x, dtype=np.float64)
+    return Logistic(tuple(feature_names), mean, scale, theta[:-1], float(theta[-1]))

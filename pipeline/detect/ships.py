@@ -1,17 +1,26 @@
-"""Ship detection on one Sentinel-2 chip (single-date mode, and a first reference mode).
+"""Ship detection on one Sentinel-2 chip: single-date mode and reference mode.
 
-Pipeline, all pure numpy/scipy:
+Single-date pipeline, all pure numpy/scipy:
 
 1. masks: open water (NDWI), the sea (large water bodies, ship-sized holes filled);
-2. offshore hulls: holes and NIR anomalies wholly inside the sea (CFAR, size rules);
-3. moored hulls: a per-pixel MLP scores the shore band, and peaks of the smoothed
-   score are ships (:mod:`pipeline.detect.candidates`);
+2. offshore hulls: holes and NIR anomalies wholly inside the sea (CFAR, size rules),
+   then a small logistic model over object features (size, colour of the excess,
+   land and clutter nearby: :mod:`pipeline.detect.offshore`) drops small craft, wakes
+   and breakwater fragments;
+3. moored hulls: a per-pixel MLP scores the waterline band (non-water pixels within
+   20 m of open water) from cheap coarse-grid features (:mod:`pipeline.detect.features`),
+   and peaks of that score, one per :data:`~pipeline.detect.candidates.SHORE_PEAK_SPACING_M`
+   or as the model file says, are ships (:mod:`pipeline.detect.candidates`);
 4. clouds: detections whose centroid is not clear are dropped;
 5. each detection is measured: oriented length, width, heading, outline.
 
-In *reference mode* a low-percentile composite of clear scenes stands in for empty
-water: its water mask defines the basin (so a berth that is usually empty is water),
-and a hull is whatever is brighter in NIR than the composite there.
+In *reference mode* (:mod:`pipeline.detect.reference_mode`) a low-percentile composite
+of clear scenes stands in for empty water: its water mask defines the basin (so a
+berth that is usually empty is water), and a hull is a ship-sized, hull-coloured NIR
+excess over the composite there; hulls abreast are split.
+
+The model file (``ship_model.json``) holds both models, the grouping settings chosen
+leave-one-port-out, and its provenance.
 """
 
 from __future__ import annotations
@@ -26,21 +35,25 @@ import numpy as np
 from affine import Affine
 from numpy.typing import NDArray
 from pyproj import Transformer
-from scipy import ndimage as ndi
 
 from pipeline.detect.candidates import (
-    MAX_LENGTH_M,
-    MIN_LENGTH_M,
-    MIN_NIR_CONTRAST,
+    SHORE_PEAK_SPACING_M,
+    SHORE_SMOOTH_M,
     Candidate,
     extent_px,
     offshore_candidates,
-    shore_band,
     shore_candidates,
+    waterline_band,
 )
-from pipeline.detect.classifier import Mlp
-from pipeline.detect.features import feature_matrix, pixel_features
-from pipeline.masks import clear_mask, sea_mask, water_mask
+from pipeline.detect.classifier import Logistic, Mlp
+from pipeline.detect.features import band_features
+from pipeline.detect.offshore import offshore_features
+from pipeline.detect.reference_mode import (
+    PreparedReference,
+    prepare_reference,
+    reference_candidates,
+)
+from pipeline.masks import clear_mask, dilate_cross, sea_mask, water_mask
 from pipeline.types import REFLECTANCE_BANDS, Chip
 
 #: The committed shore model (see its ``meta.provenance`` for how it was trained).
@@ -82,6 +95,13 @@ class Detection:
             raise ValueError(f"detection score must be in [0, 1], got {self.score}")
         if self.length_m < 0 or self.width_m < 0:
             raise ValueError("detection length and width must be non-negative")
+
+
+def finite(values: NDArray[np.floating]) -> NDArray[np.float32]:
+    """A float32 copy with NaN and infinities (no data) set to 0."""
+    out = np.array(values, dtype=np.float32)
+    out[~np.isfinite(out)] = 0
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -129,39 +149,12 @@ def measure(cand: Candidate, *, pixel_size_m: float, shape: tuple[int, int]) -> 
     )
 
 
-def _reference_candidates(
-    reflectance: NDArray[np.float32],
-    reference: NDArray[np.float32],
-    valid: NDArray[np.bool_],
-    *,
-    pixel_size_m: float,
-) -> list[Candidate]:
-    """Hulls as NIR excess over the empty-water reference, inside the reference's basin."""
-    ref_sea = sea_mask(water_mask(reference, valid), pixel_size_m=pixel_size_m)
-    excess = reflectance[_NIR] - reference[_NIR]
-    hull = ref_sea & valid & (excess > MIN_NIR_CONTRAST)
-    labels, _ = ndi.label(hull, structure=np.ones((3, 3), dtype=bool))
-    out: list[Candidate] = []
-    for i, sl in enumerate(ndi.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        rr, cc = np.nonzero(labels[sl] == i)
-        rr, cc = rr + sl[0].start, cc + sl[1].start
-        length_px, _ = extent_px(rr, cc)
-        if not MIN_LENGTH_M <= length_px * pixel_size_m <= MAX_LENGTH_M:
-            continue
-        peak = float(excess[rr, cc].max())
-        score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
-        out.append(Candidate(float(rr.mean()), float(cc.mean()), rr, cc, score, "offshore"))
-    return out
-
-
 def detect_ships_in_arrays(
     reflectance: NDArray[np.float32],
     *,
     valid: NDArray[np.bool_] | None = None,
     clear: NDArray[np.bool_] | None = None,
-    reference: NDArray[np.float32] | None = None,
+    reference: NDArray[np.float32] | PreparedReference | None = None,
     pixel_size_m: float = 10.0,
     model: Mlp | None = None,
     shore_threshold: float | None = None,
@@ -175,7 +168,8 @@ def detect_ships_in_arrays(
         clear: Pixels seen clear of cloud and shadow (default: all). Detections whose
             centroid is not clear are dropped.
         reference: Optional ``(5, rows, cols)`` empty-water composite of the same AOI
-            (reference mode); ``None`` for single-date mode.
+            (reference mode), as an array or, to compute its basin once for many scenes,
+            a :class:`PreparedReference`; ``None`` for single-date mode.
         pixel_size_m: Ground size of one pixel, metres.
         model: Shore pixel model (default: the committed :data:`DEFAULT_MODEL_PATH`).
         shore_threshold: Minimum smoothed shore probability of a moored-ship peak
@@ -193,26 +187,59 @@ def detect_ships_in_arrays(
     if not pixel_size_m > 0:
         raise ValueError(f"pixel_size_m must be positive, got {pixel_size_m}")
     shape = (int(reflectance.shape[1]), int(reflectance.shape[2]))
-    refl = np.nan_to_num(reflectance.astype(np.float32, copy=False))
+    refl = finite(reflectance)
     ok = np.ones(shape, dtype=bool) if valid is None else valid.astype(bool)
     for name, arr in (("valid", valid), ("clear", clear)):
         if arr is not None and arr.shape != shape:
             raise ValueError(f"{name} mask {arr.shape} does not match reflectance {shape}")
 
-    water = water_mask(refl, ok)
-    sea = sea_mask(water, pixel_size_m=pixel_size_m)
     if reference is not None:
-        if reference.shape != refl.shape:
-            raise ValueError(f"reference {reference.shape} does not match {refl.shape}")
-        cands = _reference_candidates(refl, reference, ok, pixel_size_m=pixel_size_m)
+        prepared = (
+            reference
+            if isinstance(reference, PreparedReference)
+            else prepare_reference(reference, pixel_size_m=pixel_size_m)
+        )
+        if prepared.values.shape != refl.shape:
+            raise ValueError(f"reference {prepared.values.shape} does not match {refl.shape}")
+        if prepared.pixel_size_m != pixel_size_m:
+            raise ValueError(
+                f"reference basin was computed for {prepared.pixel_size_m} m pixels, "
+                f"not {pixel_size_m} m; call prepare_reference with the chip's pixel size"
+            )
+        cands = reference_candidates(refl, prepared, ok, pixel_size_m=pixel_size_m)
     else:
-        cands = offshore_candidates(refl[_NIR], water, sea, ok, pixel_size_m=pixel_size_m)
+        water = water_mask(refl, ok)
+        sea = sea_mask(water, pixel_size_m=pixel_size_m)
+        mlp = model if model is not None else load_model()
+        cands = []
+        if not use_shore or bool(mlp.meta.get("offshore_cfar", True)):
+            cands = offshore_candidates(refl[_NIR], water, sea, ok, pixel_size_m=pixel_size_m)
+            cands = _classify_offshore(refl, water, sea, cands, pixel_size_m, mlp)
         if use_shore:
-            cands += _shore(refl, water, sea, ok, cands, pixel_size_m, model, shore_threshold)
+            cands += _shore(refl, water, sea, ok, cands, pixel_size_m, mlp, shore_threshold)
     dets = [measure(c, pixel_size_m=pixel_size_m, shape=shape) for c in cands]
     if clear is not None:
         dets = [d for d in dets if clear[round(d.row), round(d.col)]]
     return sorted(dets, key=lambda d: -d.score)
+
+
+def _classify_offshore(
+    refl: NDArray[np.float32],
+    water: NDArray[np.bool_],
+    sea: NDArray[np.bool_],
+    cands: list[Candidate],
+    pixel_size_m: float,
+    mlp: Mlp,
+) -> list[Candidate]:
+    """Keep the offshore objects the model file's ``offshore_model`` calls ships."""
+    doc = mlp.meta.get("offshore_model")
+    if not doc or not cands:
+        return cands
+    clf = Logistic.from_json(doc)
+    prob = clf.predict(offshore_features(refl, water, sea, cands, pixel_size_m=pixel_size_m))
+    return [
+        replace(c, score=float(p)) for c, p in zip(cands, prob, strict=True) if p >= clf.threshold
+    ]
 
 
 def _shore(
@@ -222,31 +249,38 @@ def _shore(
     valid: NDArray[np.bool_],
     offshore: list[Candidate],
     pixel_size_m: float,
-    model: Mlp | None,
+    mlp: Mlp,
     threshold: float | None,
 ) -> list[Candidate]:
     """Moored-ship candidates from the shore model, away from offshore detections."""
-    mlp = model if model is not None else load_model()
     if threshold is None:
         threshold = float(mlp.meta.get("shore_threshold", DEFAULT_SHORE_THRESHOLD))
-    band = shore_band(sea, water, valid, pixel_size_m=pixel_size_m)
-    index = np.flatnonzero(band.ravel())
+    band = waterline_band(sea, water, valid, pixel_size_m=pixel_size_m)
+    rows, cols = np.nonzero(band)
     prob = np.zeros(band.shape, dtype=np.float32)
-    if len(index):
-        feats = pixel_features(refl, water, pixel_size_m=pixel_size_m)
-        prob.ravel()[index] = mlp.predict(feature_matrix(feats, index))
+    if len(rows):
+        feats = band_features(refl, water, sea, rows, cols, pixel_size_m=pixel_size_m)
+        prob[rows, cols] = mlp.predict(feats)
     taken = np.zeros(band.shape, dtype=bool)
     for c in offshore:
         taken[c.rows, c.cols] = True
     if offshore:
-        taken = ndi.binary_dilation(taken, iterations=max(1, round(30 / pixel_size_m)))
-    return shore_candidates(prob, pixel_size_m=pixel_size_m, threshold=threshold, exclude=taken)
+        taken = dilate_cross(taken, max(1, round(30 / pixel_size_m)))
+    return shore_candidates(
+        prob,
+        band,
+        pixel_size_m=pixel_size_m,
+        threshold=threshold,
+        exclude=taken,
+        smooth_m=float(mlp.meta.get("shore_smooth_m", SHORE_SMOOTH_M)),
+        spacing_m=float(mlp.meta.get("shore_spacing_m", SHORE_PEAK_SPACING_M)),
+    )
 
 
 def detect_ships(
     chip: Chip,
     *,
-    reference: NDArray[np.float32] | None = None,
+    reference: NDArray[np.float32] | PreparedReference | None = None,
     pixel_size_m: float | None = None,
     model: Mlp | None = None,
 ) -> list[Detection]:
@@ -254,7 +288,8 @@ def detect_ships(
 
     Args:
         chip: Reflectance, SCL and validity on the scene's UTM grid.
-        reference: Optional empty-water composite ``(5, rows, cols)`` (reference mode).
+        reference: Optional empty-water composite ``(5, rows, cols)`` (reference mode),
+            or a :class:`PreparedReference` built from one.
         pixel_size_m: Ground pixel size (default: from the chip's transform).
         model: Shore pixel model (default: the committed one).
 

@@ -1,0 +1,218 @@
+"""Reference mode: a hull is something new on what the empty-water composite shows as water.
+
+The reference is a low-percentile composite of clear scenes of the same AOI on the same
+grid (:mod:`pipeline.reference`). Its water mask is the basin, *including* berths that
+are usually empty, so a ship moored flush against a quay is simply a bright object on
+reference water, which single-date mode cannot see. Steps:
+
+1. the basin: the sea mask (:func:`pipeline.masks.sea_mask`) of the reference;
+2. the NIR excess of the scene over the reference, minus its local background over the
+   basin (haze, turbidity, sun glint and calibration drift move whole areas at once),
+   tested against :data:`CFAR_SIGMAS` robust standard deviations (CFAR);
+3. each 8-connected object is a hull if it is ship-sized and its excess has a hull's
+   colour (not snow or ice, not haze or thin cloud, see the constants);
+4. an object too wide for one hull of its length is split along its axis into two hulls
+   berthed abreast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage as ndi
+
+from pipeline.detect.candidates import (
+    MAX_LENGTH_M,
+    MIN_LENGTH_M,
+    MIN_NIR_CONTRAST,
+    Candidate,
+    extent_px,
+)
+from pipeline.masks import sea_mask, water_mask
+
+F32 = NDArray[np.float32]
+Mask = NDArray[np.bool_]
+
+#: The excess over the local background must exceed this many robust standard deviations
+#: (1.4826 × MAD over the basin) of the scene-minus-reference NIR difference: with
+#: ~1e5 basin pixels a Gaussian tail at 5 σ gives well under one false pixel per chip.
+CFAR_SIGMAS: Final = 5.0
+#: Window of the local background of the NIR excess: wider than the longest hull so
+#: that a ship does not raise its own background, narrow enough to follow haze.
+BACKGROUND_WINDOW_M: Final = 300.0
+#: Snow and ice are bright in NIR but nearly black in SWIR (1.6 µm is absorbed by ice);
+#: hull steel, paint and decks reflect about as much SWIR as NIR. An object whose SWIR
+#: excess is below this share of its NIR excess is ice or snow, not a ship.
+ICE_SWIR_SHARE: Final = 0.3
+#: Haze, thin cloud, whitecaps and glint brighten blue about as much as NIR (a flat or
+#: blue-tilted spectrum). Hulls and decks over water raise NIR far more than blue
+#: (water is darkest in NIR). An object whose blue excess reaches this share of its NIR
+#: excess is haze or cloud, not a ship.
+HAZE_BLUE_SHARE: Final = 0.85
+#: The MSI point-spread function and mixed edge pixels widen every object by about one
+#: 10 m pixel; this is removed from the measured width before the aspect test.
+PSF_WIDENING_M: Final = 10.0
+#: Merchant hulls have beam / length ≈ 0.12–0.18; two hulls berthed abreast make an
+#: object with width / length ≥ 0.3. Above this (de-blurred) aspect, the object is two.
+ABREAST_ASPECT: Final = 0.22
+
+#: Basin statistics (medians, MADs) use at most about this many pixels, evenly strided:
+#: the standard error of a median of 2e4 samples is under 1 % of the noise level.
+MAX_STAT_SAMPLES: Final = 20_000
+
+_BLUE, _NIR, _SWIR = 0, 3, 4
+
+
+def _sample(values: F32) -> F32:
+    """Every n-th value, so that at most about :data:`MAX_STAT_SAMPLES` remain."""
+    step = max(1, values.size // MAX_STAT_SAMPLES)
+    out: F32 = values[::step]
+    return out
+
+
+def _window(metres: float, pixel_size_m: float) -> int:
+    return max(3, round(metres / pixel_size_m) | 1)
+
+
+def _robust_sigma(values: F32) -> float:
+    """1.4826 × median absolute deviation: the standard deviation of Gaussian noise."""
+    if values.size == 0:
+        return 0.0
+    few = _sample(values)
+    med = float(np.median(few))
+    return 1.4826 * float(np.median(np.abs(few - med)))
+
+
+def nir_excess(
+    reflectance: F32, reference: F32, basin: Mask, *, pixel_size_m: float
+) -> tuple[F32, float]:
+    """Scene-minus-reference NIR, minus its local background over the basin.
+
+    Returns:
+        The excess image and its robust noise level over the basin.
+    """
+    diff = reflectance[_NIR] - reference[_NIR]
+    values = diff[basin]
+    if values.size == 0:
+        return np.zeros_like(diff), 0.0
+    med = float(np.median(_sample(values)))
+    # Hulls must not lift the background: clip each basin pixel at 3 σ above the median.
+    cap = np.float32(med + 3.0 * max(_robust_sigma(values), 1e-4))
+    k = _window(BACKGROUND_WINDOW_M, pixel_size_m)
+    share = ndi.uniform_filter(basin.astype(np.float32), k) + np.float32(1e-6)
+    clipped = np.where(basin, np.minimum(diff, cap), np.float32(0)).astype(np.float32)
+    background = ndi.uniform_filter(clipped, k) / share
+    excess: F32 = (diff - background).astype(np.float32)
+    return excess, _robust_sigma(excess[basin])
+
+
+def _band_excess(reflectance: F32, reference: F32, band: int, basin: Mask) -> F32:
+    diff = reflectance[band] - reference[band]
+    med = np.float32(np.median(_sample(diff[basin]))) if basin.any() else np.float32(0)
+    out: F32 = (diff - med).astype(np.float32)
+    return out
+
+
+def split_abreast(
+    rows: NDArray[np.intp], cols: NDArray[np.intp]
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Split a pixel set in two along its major axis (two hulls side by side)."""
+    coords = np.vstack([rows, cols]).astype(np.float64)
+    centre = coords.mean(axis=1, keepdims=True)
+    _, vecs = np.linalg.eigh(np.cov(coords))
+    across = vecs[:, 0] @ (coords - centre)  # eigenvector of the smallest eigenvalue
+    halves = [across < 0, across >= 0]
+    return [(rows[h], cols[h]) for h in halves if h.any()]
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedReference:
+    """An empty-water composite with its basin computed once (it is the same every scene).
+
+    Build it with :func:`prepare_reference` and pass it as ``reference`` to
+    :func:`pipeline.detect.ships.detect_ships`; a plain array works too, but then the
+    basin is recomputed on every call.
+    """
+
+    values: F32
+    """``(5, rows, cols)`` reflectance, no-data set to 0."""
+    basin: Mask
+    """The reference's sea: water bodies of harbour size, ship-sized holes filled."""
+    pixel_size_m: float
+    """Ground size of one pixel the basin was computed for."""
+
+    def __post_init__(self) -> None:
+        if self.values.ndim != 3 or self.values.shape[1:] != self.basin.shape:
+            raise ValueError(f"reference {self.values.shape} and basin {self.basin.shape} disagree")
+
+
+def prepare_reference(
+    reference: NDArray[np.floating], *, pixel_size_m: float, valid: Mask | None = None
+) -> PreparedReference:
+    """Clean a composite (NaN → 0) and compute its basin once.
+
+    Args:
+        reference: ``(5, rows, cols)`` empty-water composite.
+        pixel_size_m: Ground size of one pixel.
+        valid: Pixels where the composite has data (default: where all bands are finite).
+    """
+    values = np.array(reference, dtype=np.float32)
+    finite: Mask = np.logical_and.reduce(np.isfinite(values), axis=0)
+    values[:, ~finite] = 0
+    ok = finite if valid is None else finite & valid
+    basin = sea_mask(water_mask(values, ok), pixel_size_m=pixel_size_m) & ok
+    return PreparedReference(values, basin, pixel_size_m)
+
+
+def reference_candidates(
+    reflectance: F32,
+    prepared: PreparedReference,
+    valid: Mask,
+    *,
+    pixel_size_m: float,
+) -> list[Candidate]:
+    """Hulls as new, hull-coloured, ship-sized NIR excess on the reference's water.
+
+    Args:
+        reflectance: ``(5, rows, cols)`` scene reflectance.
+        prepared: The empty-water composite on the same grid, with its basin.
+        valid: Pixels with data in the scene.
+        pixel_size_m: Ground size of one pixel.
+
+    Returns:
+        One candidate per hull (two for hulls abreast), scored by NIR excess.
+    """
+    reference = prepared.values
+    basin = prepared.basin & valid
+    excess, sigma = nir_excess(reflectance, reference, basin, pixel_size_m=pixel_size_m)
+    threshold = max(MIN_NIR_CONTRAST, CFAR_SIGMAS * sigma)
+    labels, n = ndi.label(basin & (excess > threshold), structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return []
+    blue = _band_excess(reflectance, reference, _BLUE, basin)
+    swir = _band_excess(reflectance, reference, _SWIR, basin)
+    out: list[Candidate] = []
+    for i, sl in enumerate(ndi.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        rr, cc = np.nonzero(labels[sl] == i)
+        rr, cc = rr + sl[0].start, cc + sl[1].start
+        length_px, width_px = extent_px(rr, cc)
+        length_m = length_px * pixel_size_m
+        if not MIN_LENGTH_M <= length_m <= MAX_LENGTH_M:
+            continue
+        nir_mean = float(excess[rr, cc].mean())
+        if float(swir[rr, cc].mean()) < ICE_SWIR_SHARE * nir_mean:
+            continue
+        if float(blue[rr, cc].mean()) >= HAZE_BLUE_SHARE * nir_mean:
+            continue
+        peak = float(excess[rr, cc].max())
+        score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
+        aspect = (width_px * pixel_size_m - PSF_WIDENING_M) / length_m
+        parts = split_abreast(rr, cc) if aspect > ABREAST_ASPECT else [(rr, cc)]
+        for pr, pc in parts:
+            out.append(Candidate(float(pr.mean()), float(pc.mean()), pr, pc, score, "reference"))
+    return out
