@@ -10,16 +10,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 import numpy as np
+from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 from shapely.geometry import Polygon
 
 from pipeline import __version__
 from pipeline.detect.rail import estimate_railcars, zone_mask
+from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
 from pipeline.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.reference import Reference, build_reference, pick_evenly
@@ -82,9 +84,27 @@ def strict_clear_pixels(chip: Chip) -> NDArray[np.bool_]:
     size = abs(float(chip.transform.a))
     obscured = np.isin(chip.scl, (*SCL_OBSCURED, SCL_SNOW))
     grow = max(1, round(CLOUD_BUFFER_M / size))
-    obscured = ndi.binary_dilation(obscured, structure=np.ones((3, 3), dtype=bool), iterations=grow)
+    obscured = ndi.maximum_filter(obscured, size=2 * grow + 1)
     mask: NDArray[np.bool_] = chip.valid & ~obscured & (chip.scl != 0)
     return mask
+
+
+@lru_cache(maxsize=8)
+def _yard_mask(aoi: Aoi, transform: Affine, epsg: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Pixels of the AOI's yard zones on one grid (every scene of an AOI shares it)."""
+    zones = [z.geometry for z in aoi.zones if z.kind == "yard"] or [aoi.geometry]
+    mask = zone_mask(zones, transform=transform, epsg=epsg, shape=shape)
+    mask.setflags(write=False)
+    return mask
+
+
+@lru_cache(maxsize=4)
+def _prepared(reference: Reference) -> PreparedReference:
+    """The ship detector's view of a reference (its water basin), computed once per AOI.
+
+    ``Reference`` hashes by identity and the cache holds it, so an id is never reused.
+    """
+    return prepare_reference(reference.low, pixel_size_m=abs(float(reference.transform.a)))
 
 
 def _detection_row(d: Detection, chip: Chip) -> DetectionRow:
@@ -125,19 +145,14 @@ def analyse_chip(
     )
     usable_reference = reference if reference is not None and reference.fits(chip) else None
     if aoi.kind == "port":
-        low = None if usable_reference is None else np.nan_to_num(usable_reference.low)
-        ships = detect_ships(chip, reference=low)
+        prepared = None if usable_reference is None else _prepared(usable_reference)
+        ships = detect_ships(chip, reference=prepared)
         rows = tuple(_detection_row(d, chip) for d in ships)
         return SceneAnalysis(replace(base, ships=len(ships)), rows)
     if usable_reference is None:
         reason = f"no temporal reference on this scene's grid for AOI {aoi.id!r}"
         return SceneAnalysis(replace(base, status="failed", error=reason), ())
-    yard = zone_mask(
-        [z.geometry for z in aoi.zones if z.kind == "yard"] or [aoi.geometry],
-        transform=chip.transform,
-        epsg=chip.epsg,
-        shape=chip.shape,
-    )
+    yard = _yard_mask(aoi, chip.transform, chip.epsg, chip.shape)
     tracks = track_mask(usable_reference, yard & chip.valid)
     measurable = strict_clear_pixels(chip)
     est = estimate_railcars(
