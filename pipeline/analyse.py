@@ -33,6 +33,13 @@ RAIL_METHOD: Final = "unmix-1"
 #: SCL class 11: snow or ice. Snow on the track bed changes it beyond what the empty-yard
 #: reference describes, so snowy yard pixels are not measured.
 SCL_SNOW: Final = 11
+#: Snow the SCL misses (thin or patchy snow on ballast): the normalised difference snow
+#: index (green - SWIR) / (green + SWIR) of Hall et al. is above ~0.4 for full snow cover
+#: and above 0 for patchy snow, while ballast, soil and railcars stay below 0 (SWIR-bright)
+#: and white containers near 0; requiring some brightness keeps dark wet surfaces out.
+SNOW_NDSI: Final = 0.1
+#: Green reflectance a snowy pixel at least has.
+SNOW_MIN_GREEN: Final = 0.2
 #: Buffer around SCL cloud, shadow and snow before a yard pixel counts as measured.
 CLOUD_BUFFER_M: Final = 30.0
 #: NDVI a track bed never exceeds, even at its greenest: weeds between sleepers stay
@@ -75,14 +82,18 @@ def clear_pixels(chip: Chip) -> NDArray[np.bool_]:
 
 
 def strict_clear_pixels(chip: Chip) -> NDArray[np.bool_]:
-    """Clear pixels with no exception for bright decks, and cloud, shadow and snow buffered.
+    """Clear pixels with no exception for bright decks; cloud, shadow and snow buffered.
 
     For a rail yard: no ship can be mistaken for cloud there, while a small cumulus over
     the track is exactly what the deck exception would let through. SCL is a 20 m product
     with soft cloud edges, so obscured pixels are grown by :data:`CLOUD_BUFFER_M`.
     """
     size = abs(float(chip.transform.a))
-    obscured = np.isin(chip.scl, (*SCL_OBSCURED, SCL_SNOW))
+    green, swir = chip.band("green"), chip.band("swir16")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndsi = (green - swir) / (green + swir)
+    snowy = (ndsi > SNOW_NDSI) & (green > SNOW_MIN_GREEN)
+    obscured = np.isin(chip.scl, (*SCL_OBSCURED, SCL_SNOW)) | snowy
     grow = max(1, round(CLOUD_BUFFER_M / size))
     obscured = ndi.maximum_filter(obscured, size=2 * grow + 1)
     mask: NDArray[np.bool_] = chip.valid & ~obscured & (chip.scl != 0)

@@ -12,7 +12,8 @@ AOI's temporal reference the way the flows do, analyses every chip, and compares
   pixels, measured with ``time.perf_counter`` on this machine's one core per process.
 
 A *clear scene* is one whose true clear fraction over the AOI is at least
-:data:`CLEAR_SCENE`.
+:data:`CLEAR_SCENE` and whose measured clear fraction reaches :data:`MEASURED_CLEAR` (snow
+the SCL misses makes a yard unmeasurable; such scenes are counted, not scored).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from pipeline.types import Aoi, Scene
 
 #: True clear fraction from which a scene counts as clear for scoring.
 CLEAR_SCENE: Final = 0.95
+#: Clear fraction the product must itself measure before a scene is scored (the seed
+#: claims' thresholds: a scene the claims would not use is not scored either).
+MEASURED_CLEAR: Final = {"port": 0.8, "rail": 0.9}
 #: Railcar scores use scenes with at least this many true cars (issue 3's definition).
 MIN_RAILCARS: Final = 20
 #: Pixels of the chip size the speed target is stated for (600 × 600).
@@ -74,6 +78,7 @@ def _bench_aoi(
     single_errors: list[float] = []
     rail_errors: list[float] = []
     rail_covered = 0
+    skipped_unmeasured = 0
     seconds = 0.0
     pixels = 0
     for i, scene in enumerate(scenes):
@@ -86,6 +91,9 @@ def _bench_aoi(
         if progress:
             progress(f"{aoi.id}: analysing", i + 1, len(scenes))
         if row is None or float(row["clear_fraction"]) < CLEAR_SCENE or result.status != "ok":
+            continue
+        if (result.clear_fraction or 0.0) < MEASURED_CLEAR[aoi.kind]:
+            skipped_unmeasured += 1  # the product itself would not use this scene
             continue
         if aoi.kind == "port" and result.ships is not None:
             ship_errors.append(abs(result.ships - int(row["ships"])))
@@ -106,6 +114,7 @@ def _bench_aoi(
         "scenes": len(scenes),
         "reference_scenes": 0 if reference is None else len(reference.scene_ids),
         "ms_per_chip": round(ms_per_chip, 2),
+        "clear_but_unmeasured": skipped_unmeasured,
         "ms_per_600x600": round(1000.0 * seconds * TARGET_CHIP_PIXELS / max(pixels, 1), 2),
     }
     if aoi.kind == "port":

@@ -9,9 +9,9 @@ each pixel something new covers compared with the empty yard. The method:
    scenes, :attr:`pipeline.reference.Reference.median`), after matching the scene's
    overall brightness to the reference with a robust per-band gain.
 2. Linear unmixing per pixel: ``scene = (1 - f) * reference + f * car``, solved for the
-   covered fraction ``f`` against each of a few physically distinct car surfaces (black
-   steel or coal, iron-oxide rust, light paint/containers); the surface that fits best
-   wins. ``f`` is clipped to [0, 1].
+   covered fraction ``f`` against dark (black steel, coal) and rust-coloured car surfaces,
+   alone or mixed, non-negative; the best fit wins, with a penalty for the extra surface.
+   Light-coloured cars (white containers) are not modelled: see :data:`SURFACE_MIXES`.
 3. Pixels whose ``f`` is below the noise floor of this scene (3 robust σ of ``f`` over the
    yard, at least :data:`MIN_COVER`) count as empty.
 4. Covered area ``Σ f × pixel area`` → occupied track length ÷ the effective car width
@@ -79,11 +79,13 @@ CAR_SURFACES: Final = np.array(
     dtype=np.float32,
 )
 
-#: Which surfaces may share a pixel in the unmixing: each alone, and dark with rust (a
-#: coal train beside an empty gondola string). Dark with light is left out on purpose:
-#: half black and half white is indistinguishable from grey ballast, so that mix would
-#: fit noise with large cancelling covers.
-SURFACE_MIXES: Final = ((0,), (1,), (2,), (0, 1))
+#: Which surfaces the unmixing may use: dark alone, rust alone, and dark with rust (a coal
+#: train beside an empty gondola string). The light surface is left out on purpose: thin
+#: haze and patchy frost brighten ballast just as white boxes would, and a false train
+#: under every haze streak is worse than under-reading the few container flats that cross
+#: at Tumangang (the border traffic is coal, ore and oil: gondolas, hoppers and tank cars).
+#: Dark with light is out for a second reason: half black and half white is grey ballast.
+SURFACE_MIXES: Final = ((0,), (1,), (0, 1))
 
 
 @dataclass(frozen=True)
