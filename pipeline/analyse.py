@@ -29,7 +29,7 @@ from pipeline.store import DetectionRow
 from pipeline.types import Aoi, Chip, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
-RAIL_METHOD: Final = "unmix-1"
+RAIL_METHOD: Final = "unmix-2"
 #: SCL class 11: snow or ice. Snow on the track bed changes it beyond what the empty-yard
 #: reference describes, so snowy yard pixels are not measured.
 SCL_SNOW: Final = 11
