@@ -76,6 +76,62 @@ class Reference:
         )
 
 
+def nanpercentile0(stack: NDArray[np.float32], q: float | Sequence[float]) -> NDArray[np.float32]:
+    """``np.nanpercentile(stack, q, axis=0).astype(float32)`` bit for bit, but vectorised.
+
+    NumPy's ``nanpercentile`` falls back to a Python loop over every pixel when NaNs are
+    present (about a minute for 20 scenes of 600 x 600 x 5); one sort along the stack axis
+    does the same in well under a second. All-NaN pixels give NaN. Like NumPy, a scalar
+    ``q`` interpolates in float32 and a sequence of ``q`` in float64.
+
+    Args:
+        stack: ``(n, ...)`` float32 values, NaN where missing.
+        q: one percentile (result ``(...)``) or several (result ``(len(q), ...)``), 0-100.
+    """
+    ordered = np.sort(stack, axis=0)  # NaN sorts last
+    count = np.sum(~np.isnan(stack), axis=0)
+    last = np.maximum(count - 1, 0)
+    scalar = isinstance(q, int | float)
+    wide = np.float32 if scalar else np.float64
+    out = []
+    for pct in [q] if isinstance(q, int | float) else q:
+        virtual = last.astype(np.float64) * (float(pct) / 100.0)
+        below = np.floor(virtual)
+        gamma = virtual - below
+        lo = below.astype(np.intp)[None]
+        hi = np.minimum(lo + 1, last[None])
+        a = np.take_along_axis(ordered, lo, axis=0)[0]
+        b = np.take_along_axis(ordered, hi, axis=0)[0]
+        diff = b - a
+        # numpy's two-sided lerp, with numpy's roundings.
+        value = np.where(
+            gamma >= 0.5,
+            b - diff * (1.0 - gamma).astype(wide),
+            a + diff * gamma.astype(wide),
+        ).astype(np.float32)
+        value[count == 0] = np.nan
+        out.append(value)
+    return out[0] if scalar else np.stack(out)
+
+
+def nanmedian0(stack: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``np.nanmedian(stack, axis=0)`` bit for bit, vectorised, in a fraction of its memory.
+
+    NumPy's ``nanmedian`` goes through masked arrays for short axes: several seconds and
+    over a gigabyte for 40 scenes of 600 x 600 x 5. Even counts average the two middle
+    values in float32, as NumPy does. All-NaN pixels give NaN.
+    """
+    ordered = np.sort(stack, axis=0)  # NaN sorts last
+    count = np.sum(~np.isnan(stack), axis=0)
+    upper = (count // 2)[None]
+    lower = np.maximum((count - 1) // 2, 0)[None]
+    a = np.take_along_axis(ordered, lower, axis=0)[0]
+    b = np.take_along_axis(ordered, upper.clip(max=max(stack.shape[0] - 1, 0)), axis=0)[0]
+    median: NDArray[np.float32] = ((a + b) / np.float32(2)).astype(np.float32)
+    median[count == 0] = np.nan
+    return median
+
+
 def pick_evenly(items: Sequence[str], limit: int = MAX_SCENES) -> list[int]:
     """Indices of at most ``limit`` items spread evenly over ``items`` (first and last kept)."""
     if len(items) <= limit:
@@ -112,19 +168,19 @@ def build_reference(
             raise ValueError(f"chip {chip.scene_id} is not on the grid of {first.scene_id}")
         if mask.shape != chip.shape:
             raise ValueError(f"clear mask of {chip.scene_id} has shape {mask.shape}")
-    stack = np.stack([c.reflectance for c in chips]).astype(np.float32)  # (n, 5, r, c)
+    stack = np.stack([c.reflectance for c in chips]).astype(np.float32, copy=False)  # (n, 5, r, c)
     seen = np.stack(clear)[:, None, :, :]
     stack[~np.broadcast_to(seen, stack.shape)] = np.nan
     looks = np.asarray(np.stack(clear).sum(axis=0), dtype=np.int16)
     with warnings.catch_warnings():
         # All-NaN pixels (never clear) are expected; they are masked just below.
         warnings.simplefilter("ignore", RuntimeWarning)
-        low = np.nanpercentile(stack, percentile, axis=0).astype(np.float32)
-        median = np.nanmedian(stack, axis=0).astype(np.float32)
+        low = nanpercentile0(stack, percentile)
+        median = nanmedian0(stack)
         red, nir = stack[:, 2], stack[:, 3]
         ndvi = (nir - red) / np.maximum(nir + red, 1e-4)
-        ndvi_high = np.nanpercentile(ndvi, HIGH_PERCENTILE, axis=0).astype(np.float32)
-        q25, q75 = np.nanpercentile(stack.mean(axis=1), [25.0, 75.0], axis=0)
+        ndvi_high = nanpercentile0(ndvi.astype(np.float32), HIGH_PERCENTILE)
+        q25, q75 = nanpercentile0(stack.mean(axis=1), [25.0, 75.0])
         spread = (q75 - q25).astype(np.float32)
     thin = looks < MIN_CLEAR_LOOKS
     low[:, thin] = np.nan

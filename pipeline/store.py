@@ -209,6 +209,41 @@ class Store:
         )
         return {r[0] for r in rows}
 
+    def last_datetime(self, aoi: str, detector_version: str) -> datetime | None:
+        """Acquisition time of the newest scene stored ``ok`` for this AOI and version."""
+        row = self._db.execute(
+            "SELECT MAX(datetime) FROM observations WHERE aoi = ? AND detector_version = ? "
+            "AND status = 'ok'",
+            (aoi, detector_version),
+        ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def detection_rows(self, *, detector_version: str | None = None) -> list[dict[str, object]]:
+        """Every stored detection with its observation's time and source, oldest first."""
+        sql = (
+            "SELECT d.aoi, d.scene_id, o.datetime, d.detector_version, o.source, d.n, d.kind, "
+            "d.row, d.col, d.lon, d.lat, d.length_m, d.width_m, d.heading_deg, d.score, "
+            "d.geometry_wkt, COALESCE(x.simulated, 0) AS simulated FROM detections d "
+            "JOIN observations o USING (aoi, scene_id, detector_version) "
+            "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version)"
+        )
+        params: list[str] = []
+        if detector_version is not None:
+            sql += " WHERE d.detector_version = ?"
+            params.append(detector_version)
+        cursor = self._db.execute(sql + " ORDER BY o.datetime, d.aoi, d.scene_id, d.n", params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor]
+
+    def detector_versions(self) -> list[str]:
+        """Detector versions present in ``observations``, most recently processed last."""
+        rows = self._db.execute(
+            "SELECT o.detector_version FROM observations o LEFT JOIN observation_extras x "
+            "USING (aoi, scene_id, detector_version) GROUP BY o.detector_version "
+            "ORDER BY MAX(COALESCE(x.processed_at, '')), o.detector_version"
+        )
+        return [r[0] for r in rows]
+
     def write(
         self,
         observation: Observation,
@@ -216,11 +251,13 @@ class Store:
         *,
         run_id: str | None = None,
         scene_json: str | None = None,
-    ) -> None:
-        """Upsert one observation with its detections, atomically.
+    ) -> bool:
+        """Upsert one observation with its detections, atomically; return whether it was written.
 
         Keyed by ``(aoi, scene_id, detector_version)``: writing the same key again replaces
-        the row and its detections, so a retried or resumed scene never duplicates.
+        the row and its detections, so a retried or resumed scene never duplicates. A
+        ``failed`` observation never replaces an ``ok`` one (two runs at once, one of which
+        could not read a scene, lose nothing); it is then not written and False is returned.
         """
         o = observation
         key = (o.aoi, o.scene_id, o.detector_version)
@@ -238,6 +275,14 @@ class Store:
             o.error,
         )
         with self._transaction() as db:
+            if o.status == "failed":
+                existing = db.execute(
+                    "SELECT status FROM observations "
+                    "WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
+                    key,
+                ).fetchone()
+                if existing is not None and existing[0] == "ok":
+                    return False
             db.execute(
                 f"INSERT OR REPLACE INTO observations ({_OBS_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -271,6 +316,7 @@ class Store:
                     for n, d in enumerate(detections)
                 ],
             )
+        return True
 
     def observations(
         self, *, aoi: str | None = None, detector_version: str | None = None

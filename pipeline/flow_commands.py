@@ -1,0 +1,265 @@
+"""What ``rasonwatch backfill | run | serve | cache | export`` do, behind the typer layer.
+
+Inputs are validated here, before any flow starts, so that bad input exits 2 with one line
+and writes nothing (no store, no Prefect run). Logs and progress go to stderr; the caller
+prints the returned summary (as JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from pipeline.aoi import resolve_aois
+from pipeline.config import Settings
+from pipeline.dates import parse_date, parse_range
+from pipeline.errors import RasonWatchError, RasonWatchWarning, StoreError
+from pipeline.sources import open_source
+from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class InvalidOptionError(RasonWatchError, ValueError):
+    """A command-line option has a value that cannot work (a cron string, a size...)."""
+
+
+def quiet_logs(*, progress: bool) -> None:
+    """Route warnings into logging (one formatted line each) and keep task chatter down.
+
+    With progress bars on, Prefect's per-task "Finished in state Completed()" lines would
+    bury the bars; the flow logs its own readable progress instead. Call it after prefect
+    is imported (importing it configures logging).
+    """
+    logging.captureWarnings(True)
+    warnings.simplefilter("default", RasonWatchWarning)
+    if progress:
+        logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
+
+
+def _check_inputs(source: str, aois: list[str], db: Path | None, data_dir: Path) -> None:
+    """Fail fast on a bad source, AOI, store or data folder (nothing written).
+
+    Raises:
+        SourceError: the source is unknown or its path does not exist.
+        InvalidAoiError: an AOI is unknown or invalid.
+        StoreError: the store's folder is missing, or it is not a usable store.
+        StoreVersionError: the store is from a newer rason-watch.
+    """
+    settings = Settings(data_dir=data_dir)
+    open_source(source, settings)
+    resolve_aois(aois, settings.aoi_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreError(f"--data-dir {str(data_dir)!r} is not a folder")
+    target = default_db(db, data_dir)
+    if target.exists():
+        Store(target).close()  # refuses a newer schema before anything runs
+    elif db is not None and not db.parent.is_dir():
+        raise StoreError(f"cannot create store {str(db)!r}: folder does not exist")
+
+
+def _warn_if_dask_without_server(dask_address: str | None) -> None:
+    """Dask workers report task runs to ``PREFECT_API_URL``; without one, each starts its own."""
+    from prefect.settings import PREFECT_API_URL
+
+    if dask_address and not PREFECT_API_URL.value():
+        log.warning(
+            "--dask-address without PREFECT_API_URL: each Dask worker will start a temporary "
+            "Prefect server of its own and its task runs will not show in this run; set "
+            "PREFECT_API_URL to a Prefect server the workers can reach (docs/OPERATIONS.md)"
+        )
+
+
+def _flow_options(concurrency: int, batch_size: int) -> None:
+    if concurrency < 1 or batch_size < 1:
+        raise InvalidOptionError("--concurrency and --batch-size must be at least 1")
+
+
+def backfill(
+    *,
+    start: str,
+    end: str,
+    aois: list[str],
+    source: str,
+    db: Path | None,
+    data_dir: Path,
+    dask_address: str | None,
+    use_cache: bool,
+    concurrency: int,
+    batch_size: int,
+    progress: bool,
+) -> dict[str, Any]:
+    """Validate, then run the backfill flow (inline threads or on a Dask cluster).
+
+    Raises:
+        RasonWatchError: bad input (see :func:`_check_inputs`), or the store failed.
+    """
+    first, last = parse_range(start, end)
+    _flow_options(concurrency, batch_size)
+    _check_inputs(source, aois, db, data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    from pipeline import flows
+
+    quiet_logs(progress=progress)
+    _warn_if_dask_without_server(dask_address)
+    chosen = (
+        flows.on_dask(flows.backfill_flow, dask_address)
+        if dask_address
+        else flows.with_threads(flows.backfill_flow, concurrency)
+    )
+    result: dict[str, Any] = chosen(
+        start=first,
+        end=last,
+        aois=aois or None,
+        source=source,
+        db=str(db) if db else None,
+        data_dir=str(data_dir),
+        use_cache=use_cache,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        show_progress=progress,
+    )
+    return result
+
+
+def nightly(
+    *,
+    aois: list[str],
+    source: str,
+    db: Path | None,
+    data_dir: Path,
+    until: str | None,
+    overlap_days: int,
+    dask_address: str | None,
+    use_cache: bool,
+    concurrency: int,
+    batch_size: int,
+    progress: bool,
+) -> dict[str, Any]:
+    """Validate, then run the nightly flow once, now.
+
+    Raises:
+        RasonWatchError: bad input, or the store failed.
+    """
+    last = parse_date(until, what="--until") if until else None
+    if overlap_days < 0:
+        raise InvalidOptionError("--overlap-days must not be negative")
+    _flow_options(concurrency, batch_size)
+    _check_inputs(source, aois, db, data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    from pipeline import flows
+
+    quiet_logs(progress=progress)
+    _warn_if_dask_without_server(dask_address)
+    chosen = (
+        flows.on_dask(flows.nightly_flow, dask_address)
+        if dask_address
+        else flows.with_threads(flows.nightly_flow, concurrency)
+    )
+    result: dict[str, Any] = chosen(
+        source=source,
+        db=str(db) if db else None,
+        data_dir=str(data_dir),
+        aois=aois or None,
+        until=last,
+        overlap_days=overlap_days,
+        use_cache=use_cache,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        show_progress=progress,
+    )
+    return result
+
+
+def check_cron(cron: str) -> str:
+    """The cron string, validated the way Prefect will read it.
+
+    Raises:
+        InvalidOptionError: not a valid 5-field cron expression.
+    """
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron, timezone="UTC")
+    except ValueError as exc:
+        reason = " ".join(str(exc).split())
+        raise InvalidOptionError(
+            f"--cron {cron!r} is not a cron expression ({reason}); e.g. '0 3 * * *'"
+        ) from None
+    return cron
+
+
+def serve(
+    *,
+    cron: str,
+    aois: list[str],
+    source: str,
+    db: Path | None,
+    data_dir: Path,
+    overlap_days: int,
+    name: str,
+) -> None:
+    """Validate, then serve the nightly deployment until interrupted.
+
+    Raises:
+        RasonWatchError: bad input.
+    """
+    check_cron(cron)
+    _check_inputs(source, aois, db, data_dir)
+    from pipeline import flows
+
+    quiet_logs(progress=False)
+    parameters: dict[str, Any] = {
+        "source": source,
+        "db": str(db.resolve()) if db else None,
+        "data_dir": str(data_dir.resolve()),
+        "aois": aois or None,
+        "overlap_days": overlap_days,
+    }
+    flows.serve_nightly(cron=cron, parameters=parameters, name=name)
+
+
+def cache(
+    *, data_dir: Path, prune: bool, older_than_days: float | None, max_mb: float | None
+) -> dict[str, Any]:
+    """Report the chip cache's size, pruning it first when asked.
+
+    Raises:
+        InvalidOptionError: a limit without ``--prune``, or a negative limit.
+    """
+    from pipeline.chip_cache import ChipCache
+
+    if not prune and (older_than_days is not None or max_mb is not None):
+        raise InvalidOptionError("--older-than and --max-mb only apply with --prune")
+    if (older_than_days or 0) < 0 or (max_mb or 0) < 0:
+        raise InvalidOptionError("--older-than and --max-mb must not be negative")
+    chips = ChipCache(data_dir / "chips")
+    report: dict[str, Any] = {}
+    if prune:
+        files, freed = chips.prune(
+            older_than_s=None if older_than_days is None else older_than_days * 86400,
+            max_bytes=None if max_mb is None else int(max_mb * 1e6),
+        )
+        report["pruned"] = {"files": files, "bytes": freed}
+    report.update(chips.stats().as_dict())
+    return report
+
+
+def export(*, db: Path, out: Path, detector_version: str | None) -> dict[str, object]:
+    """Export the store (see :func:`pipeline.export.export_store`).
+
+    Raises:
+        StoreError: the store does not exist or cannot be read.
+    """
+    from pipeline.export import export_store
+
+    return export_store(db, out, detector_version=detector_version).as_dict()
+
+
+def default_db(db: Path | None, data_dir: Path) -> Path:
+    """``--db``, or ``<data-dir>/rasonwatch.sqlite``."""
+    from pipeline.backfill import DB_NAME
+
+    return db if db is not None else data_dir / DB_NAME
