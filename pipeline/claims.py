@@ -1,0 +1,482 @@
+"""Claims → verdicts: which claims the stored observations support, contradict or leave open.
+
+Pure: takes parsed claims and :class:`~pipeline.types.Observation` rows, returns
+:class:`Verdict` objects. Imports neither rasterio nor prefect; the statistics live in
+:mod:`pipeline.claim_stats` and :mod:`pipeline.changepoint`. The claims file format is
+read by :func:`load_claims` (see ``seeds/claims.toml`` for an annotated example).
+
+What is compared
+    Only **clear** scenes count: status ``ok``, a value for the metric, and
+    ``clear_fraction >= min_clear_fraction`` (set per claim). One scene per UTC date and
+    AOI (the clearest), so overlapping tiles never count twice. The *rate* is the mean of
+    the metric per clear scene; the *rate ratio* is test-window rate over baseline rate.
+
+Verdict rules for ``test = "rate-ratio"`` (a claimed spike), with margin M (default 1.25,
+meaning "at least 25 % more per scene"), alpha (default 0.05) and the 95 % bootstrap
+interval [lo, hi] of the ratio:
+
+1. fewer than ``min_n`` clear scenes on either side → **inconclusive**;
+2. lo > M and the one-sided Mann-Whitney p < alpha → **supported**, unless the
+   change-point onset's whole 95 % interval lies before the baseline window ends (the
+   rise is old, and the ratio only compares a mix of before and after with after) →
+   **inconclusive**;
+3. hi < M → **contradicted**: even the most favourable plausible ratio is less than a
+   meaningful increase (this includes flat and falling activity);
+4. otherwise → **inconclusive**: the interval straddles M (or p ≥ alpha).
+
+For a claimed decrease the rules mirror around 1/M. With no baseline activity at all the
+ratio is unbounded (reported as null in JSON); rules 2–4 still apply to its interval, and
+the p-value keeps a single stray detection from counting as a spike.
+
+Verdict rules for ``test = "presence"`` ("the first time since 2018"): a scene *shows*
+the thing when its metric reaches ``presence_min`` (default 1 ship). With exact 95 %
+intervals on the share of clear scenes showing it, tolerance T (``max_baseline_presence``,
+default 0.10, the share a detector's false alarms and brief visits can explain) and
+baseline coverage C (share of the baseline's calendar months with at least one clear
+scene, default minimum 0.8):
+
+1. fewer than ``min_n`` clear scenes on either side → **inconclusive**;
+2. the baseline share's lower bound > T (ships were seen there regularly before) →
+   **contradicted**;
+3. at least two test scenes show it, Fisher's one-sided p < alpha, the baseline share's
+   upper bound ≤ T and C ≥ ``min_baseline_coverage`` → **supported**;
+4. otherwise → **inconclusive**, with the reason; in particular an archive that starts
+   after the baseline does (the demo starts in 2021) cannot show absence in the years it
+   never saw, so "since 2018" can at most be tested from its first scene.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.changepoint import Onset, Transform, detect_onset
+from pipeline.claim_series import Metric, Series, clear_series, month_coverage
+from pipeline.claim_stats import (
+    Proportion,
+    RatioEstimate,
+    bootstrap_ratio,
+    presence_p_value,
+    proportion,
+    rank_p_value,
+)
+from pipeline.errors import RasonWatchError
+from pipeline.types import Observation
+from pipeline.verdict import Verdict, VerdictLabel
+
+TestKind = Literal["rate-ratio", "presence"]
+Direction = Literal["increase", "decrease"]
+FloatArray = NDArray[np.float64]
+
+METRICS: Final[tuple[Metric, ...]] = ("ships", "railcar_equivalents")
+TESTS: Final[tuple[TestKind, ...]] = ("rate-ratio", "presence")
+DIRECTIONS: Final[tuple[Direction, ...]] = ("increase", "decrease")
+#: Variance-stabilising transform per metric for the change-point search.
+TRANSFORMS: Final[Mapping[Metric, Transform]] = {
+    "ships": "anscombe",
+    "railcar_equivalents": "log1p",
+}
+#: Default windows: the months before the 2023-11-29 report, against the years before.
+DEFAULT_BASELINE: Final = (date(2019, 1, 1), date(2023, 6, 30))
+DEFAULT_WINDOW: Final = (date(2023, 8, 1), date(2023, 11, 29))
+#: Seed of every bootstrap, so a verdict never changes between runs.
+SEED: Final = 20231129
+CLAIM_ID: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class InvalidClaimsError(RasonWatchError, ValueError):
+    """A claims file is malformed, holds an unknown key or a value out of range."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim to test, as written in a claims file."""
+
+    id: str
+    """Unique id (``port-spike-2023``); other tools look claims up by it."""
+    quote: str
+    """Short quotation of the claim."""
+    source: str
+    """Where the quotation comes from."""
+    aoi: str
+    """AOI id the claim is about."""
+    metric: Metric
+    """``ships`` or ``railcar_equivalents``."""
+    test: TestKind = "rate-ratio"
+    """``rate-ratio`` (a spike) or ``presence`` (first time since)."""
+    direction: Direction = "increase"
+    """The change claimed."""
+    baseline: tuple[date, date] = DEFAULT_BASELINE
+    """Baseline window, both dates inclusive."""
+    window: tuple[date, date] = DEFAULT_WINDOW
+    """Test window, both dates inclusive."""
+    min_clear_fraction: float = 0.8
+    """A scene counts only when at least this share of the AOI was seen clear."""
+    min_n: int = 8
+    """Fewest clear scenes needed on each side for any verdict but inconclusive."""
+    margin: float = 1.25
+    """Smallest rate ratio that counts as a meaningful increase (1/margin for a decrease)."""
+    alpha: float = 0.05
+    """Significance level of the one-sided p-value."""
+    presence_min: float = 1.0
+    """Presence test: the metric value at which a scene shows the thing."""
+    max_baseline_presence: float = 0.10
+    """Presence test: share of baseline scenes showing it that still counts as "none"."""
+    min_baseline_coverage: float = 0.8
+    """Presence test: share of baseline months with a clear scene needed to claim absence."""
+
+    def __post_init__(self) -> None:
+        where = f"claim {self.id!r}"
+        if not CLAIM_ID.match(self.id):
+            raise InvalidClaimsError(f"{where}: id must match {CLAIM_ID.pattern}")
+        for name, (start, end) in (("baseline", self.baseline), ("window", self.window)):
+            if end < start:
+                raise InvalidClaimsError(f"{where}: {name} ends before it starts")
+        if self.baseline[1] >= self.window[0]:
+            raise InvalidClaimsError(f"{where}: baseline must end before the test window starts")
+        checks = (
+            ("min_clear_fraction", 0.0 <= self.min_clear_fraction <= 1.0, "between 0 and 1"),
+            ("min_n", self.min_n >= 2, "at least 2"),
+            ("margin", self.margin > 1.0 and math.isfinite(self.margin), "a number above 1"),
+            ("alpha", 0.0 < self.alpha < 0.5, "between 0 and 0.5"),
+            ("max_baseline_presence", 0.0 <= self.max_baseline_presence < 1.0, "in [0, 1)"),
+            ("min_baseline_coverage", 0.0 <= self.min_baseline_coverage <= 1.0, "in [0, 1]"),
+            ("presence_min", self.presence_min > 0.0, "above 0"),
+        )
+        for name, ok, rule in checks:
+            if not ok:
+                raise InvalidClaimsError(f"{where}: {name} must be {rule}")
+
+
+# --- the claims file ------------------------------------------------------------------------
+_REQUIRED: Final = ("quote", "source", "aoi", "metric")
+_OPTIONAL: Final = (
+    "test",
+    "direction",
+    "baseline",
+    "window",
+    "min_clear_fraction",
+    "min_n",
+    "margin",
+    "alpha",
+    "presence_min",
+    "max_baseline_presence",
+    "min_baseline_coverage",
+)
+
+
+def load_claims(path: Path | str) -> tuple[Claim, ...]:
+    """Read and validate a claims TOML file (``[claims.<id>]`` tables).
+
+    Raises:
+        InvalidClaimsError: the file is missing, not TOML, or a claim is invalid.
+    """
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidClaimsError(f"cannot read claims file {where!r}: {reason}") from None
+    return parse_claims(text, where=where)
+
+
+def parse_claims(source: str | Mapping[str, Any], *, where: str = "<claims>") -> tuple[Claim, ...]:
+    """Validate claims from TOML text or the mapping ``tomllib`` returns.
+
+    Raises:
+        InvalidClaimsError: malformed TOML, an unknown key, a missing key or a bad value.
+    """
+    if isinstance(source, str):
+        try:
+            doc: Mapping[str, Any] = tomllib.loads(source)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidClaimsError(f"claims file {where}: not valid TOML ({exc})") from None
+    else:
+        doc = source
+    unknown = sorted(set(doc) - {"claims"})
+    if unknown:
+        raise InvalidClaimsError(
+            f"claims file {where}: unknown top-level key {unknown[0]!r}; "
+            "claims go in [claims.<id>] tables"
+        )
+    table = doc.get("claims")
+    if not isinstance(table, Mapping) or not table:
+        raise InvalidClaimsError(f"claims file {where}: no [claims.<id>] tables")
+    return tuple(_claim(str(cid), body, where) for cid, body in table.items())
+
+
+def _claim(cid: str, body: Any, where: str) -> Claim:
+    at = f"claims file {where}: claims.{cid}"
+    if not isinstance(body, Mapping):
+        raise InvalidClaimsError(f"{at} must be a table")
+    unknown = sorted(set(body) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        known = ", ".join((*_REQUIRED, *_OPTIONAL))
+        raise InvalidClaimsError(f"{at}: unknown key {unknown[0]!r} (known keys: {known})")
+    missing = [k for k in _REQUIRED if k not in body]
+    if missing:
+        raise InvalidClaimsError(f"{at}: missing key {missing[0]!r}")
+    kwargs: dict[str, Any] = {"id": cid}
+    for key in ("quote", "source", "aoi"):
+        kwargs[key] = _text(body[key], f"{at}.{key}")
+    kwargs["metric"] = _choice(body["metric"], METRICS, f"{at}.metric")
+    if "test" in body:
+        kwargs["test"] = _choice(body["test"], TESTS, f"{at}.test")
+    if "direction" in body:
+        kwargs["direction"] = _choice(body["direction"], DIRECTIONS, f"{at}.direction")
+    for key in ("baseline", "window"):
+        if key in body:
+            kwargs[key] = _window(body[key], f"{at}.{key}")
+    for key in ("min_clear_fraction", "margin", "alpha", "presence_min"):
+        if key in body:
+            kwargs[key] = _number(body[key], f"{at}.{key}")
+    for key in ("max_baseline_presence", "min_baseline_coverage"):
+        if key in body:
+            kwargs[key] = _number(body[key], f"{at}.{key}")
+    if "min_n" in body:
+        value = body["min_n"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidClaimsError(f"{at}.min_n must be an integer, got {value!r}")
+        kwargs["min_n"] = value
+    try:
+        return Claim(**kwargs)
+    except InvalidClaimsError as exc:
+        raise InvalidClaimsError(f"claims file {where}: {exc}") from None
+
+
+def _text(value: Any, at: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidClaimsError(f"{at} must be a non-empty string")
+    return value.strip()
+
+
+def _choice(value: Any, allowed: Sequence[str], at: str) -> Any:
+    if value not in allowed:
+        raise InvalidClaimsError(f"{at} is {value!r}; use one of {', '.join(allowed)}")
+    return value
+
+
+def _number(value: Any, at: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidClaimsError(f"{at} must be a number, got {value!r}")
+    return float(value)
+
+
+def _window(value: Any, at: str) -> tuple[date, date]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise InvalidClaimsError(f"{at} must be [start, end], e.g. [2023-08-01, 2023-11-29]")
+    out = []
+    for item in value:
+        if isinstance(item, date) and not hasattr(item, "hour"):
+            out.append(item)
+            continue
+        try:
+            out.append(date.fromisoformat(str(item)))
+        except ValueError:
+            raise InvalidClaimsError(f"{at}: {item!r} is not a date (YYYY-MM-DD)") from None
+    return out[0], out[1]
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+def evaluate_claims(
+    claims: Iterable[Claim], observations: Sequence[Observation], *, seed: int = SEED
+) -> list[Verdict]:
+    """A verdict for each claim, from the stored observations."""
+    return [evaluate_claim(c, observations, seed=seed) for c in claims]
+
+
+def evaluate_claim(
+    claim: Claim, observations: Sequence[Observation], *, seed: int = SEED
+) -> Verdict:
+    """Test one claim against the observations (the rules are in the module docstring)."""
+    series = clear_series(
+        observations,
+        aoi=claim.aoi,
+        metric=claim.metric,
+        min_clear_fraction=claim.min_clear_fraction,
+    )
+    rng = np.random.default_rng([seed, _stable_hash(claim.id)])
+    onset = detect_onset(
+        series.dates,
+        series.values,
+        direction=claim.direction,
+        transform=TRANSFORMS[claim.metric],
+    )
+    base_mask, test_mask = series.between(*claim.baseline), series.between(*claim.window)
+    base, test = series.values[base_mask], series.values[test_mask]
+    estimate = None
+    if base.size and test.size:
+        estimate = bootstrap_ratio(
+            base,
+            test,
+            rng=rng,
+            baseline_sd=None if series.sd is None else series.sd[base_mask],
+            test_sd=None if series.sd is None else series.sd[test_mask],
+        )
+    common = _common_fields(claim, series, onset, base, test, estimate)
+    if claim.test == "presence":
+        threshold = claim.presence_min
+        p_base, p_test = proportion(base >= threshold), proportion(test >= threshold)
+        p_value = presence_p_value(p_base, p_test)
+        coverage = month_coverage(series.dates, *claim.baseline)
+        label, reason = presence_rule(claim, p_base, p_test, p_value, coverage)
+        return Verdict(
+            **common,
+            verdict=label,
+            p_value=p_value,
+            reason=reason,
+            presence_baseline=p_base,
+            presence_test=p_test,
+        )
+    p_value = rank_p_value(base, test, direction=claim.direction)
+    label, reason = rate_ratio_rule(claim, estimate, p_value, base.size, test.size, onset)
+    return Verdict(**common, verdict=label, p_value=p_value, reason=reason)
+
+
+def _stable_hash(text: str) -> int:
+    """A small integer from ``text``, the same in every process (unlike ``hash``)."""
+    return sum((i + 1) * b for i, b in enumerate(text.encode())) % (2**31)
+
+
+def _common_fields(
+    claim: Claim,
+    series: Series,
+    onset: Onset,
+    base: FloatArray,
+    test: FloatArray,
+    estimate: RatioEstimate | None,
+) -> dict[str, Any]:
+    notes = []
+    if series.n_cloudy:
+        notes.append(
+            f"{series.n_cloudy} scenes less than {claim.min_clear_fraction:.0%} clear left out"
+        )
+    if series.n_failed:
+        notes.append(f"{series.n_failed} scenes failed processing and are left out")
+    if series.dates and series.dates[0] > claim.baseline[0]:
+        notes.append(
+            f"the first clear scene is {series.dates[0].isoformat()}: the baseline from "
+            f"{claim.baseline[0].isoformat()} is only seen from then on"
+        )
+    return {
+        "claim": claim.id,
+        "aoi": claim.aoi,
+        "metric": claim.metric,
+        "baseline_mean": None if estimate is None else estimate.baseline_mean,
+        "test_mean": None if estimate is None else estimate.test_mean,
+        "ratio": None if estimate is None or math.isnan(estimate.ratio) else estimate.ratio,
+        "ci_low": None if estimate is None else estimate.ci_low,
+        "ci_high": None if estimate is None else estimate.ci_high,
+        "n_baseline": int(base.size),
+        "n_test": int(test.size),
+        "onset": onset.date,
+        "onset_low": onset.low,
+        "onset_high": onset.high,
+        "simulated": series.simulated,
+        "test": claim.test,
+        "notes": tuple(notes),
+        "onset_detail": onset,
+    }
+
+
+def _too_few(claim: Claim, n_base: int, n_test: int) -> str | None:
+    if n_base >= claim.min_n and n_test >= claim.min_n:
+        return None
+    return (
+        f"too few clear scenes: {n_base} in the baseline and {n_test} in the test window, "
+        f"at least {claim.min_n} each needed"
+    )
+
+
+def rate_ratio_rule(
+    claim: Claim,
+    estimate: RatioEstimate | None,
+    p_value: float,
+    n_base: int,
+    n_test: int,
+    onset: Onset,
+) -> tuple[VerdictLabel, str]:
+    """Apply the rate-ratio rules (module docstring) and say which one decided."""
+    few = _too_few(claim, n_base, n_test)
+    if few is not None or estimate is None:
+        return "inconclusive", few or "no clear scenes to compare"
+    lo, hi = estimate.ci_low, estimate.ci_high
+    increase = claim.direction == "increase"
+    margin = claim.margin if increase else 1.0 / claim.margin
+    shown = lo > margin if increase else hi < margin
+    ruled_out = hi < margin if increase else lo > margin
+    interval = f"95% interval of the ratio {_fmt(lo)}-{_fmt(hi)}"
+    if shown and p_value < claim.alpha:
+        if onset.high is not None and onset.high < claim.baseline[1]:
+            return "inconclusive", (
+                f"the {claim.direction} is real ({interval}) but began around "
+                f"{_day(onset.date)} (95% by {_day(onset.high)}), inside the baseline: "
+                "not a change in the test window"
+            )
+        return "supported", (
+            f"{interval} lies {'above' if increase else 'below'} {margin:.2f} "
+            f"and one-sided p = {p_value:.2g} < {claim.alpha}"
+        )
+    if ruled_out:
+        return "contradicted", (
+            f"{interval} lies {'below' if increase else 'above'} {margin:.2f}: "
+            f"no {claim.direction} of a meaningful size"
+        )
+    if shown:
+        return "inconclusive", f"{interval}, but one-sided p = {p_value:.2g} >= {claim.alpha}"
+    return "inconclusive", f"{interval} straddles {margin:.2f}"
+
+
+def presence_rule(
+    claim: Claim,
+    base: Proportion,
+    test: Proportion,
+    p_value: float,
+    coverage: float,
+) -> tuple[VerdictLabel, str]:
+    """Apply the presence rules (module docstring) and say which one decided."""
+    few = _too_few(claim, base.n, test.n)
+    if few is not None:
+        return "inconclusive", few
+    tolerance = claim.max_baseline_presence
+    seen_before = f"{base.k} of {base.n} clear baseline scenes ({base.low:.0%}-{base.high:.0%})"
+    if base.low > tolerance:
+        return "contradicted", (
+            f"{claim.metric} present in {seen_before}: more than the {tolerance:.0%} "
+            "that false detections or brief visits could explain"
+        )
+    failed = []
+    if test.k < 2:
+        failed.append(f"only {test.k} of {test.n} test scenes show {claim.metric}")
+    elif not p_value < claim.alpha:
+        failed.append(f"presence not more common in the test window (p = {p_value:.2g})")
+    if base.high > tolerance:
+        failed.append(f"absence before is not shown ({seen_before}; need <= {tolerance:.0%})")
+    if coverage < claim.min_baseline_coverage:
+        failed.append(
+            f"clear scenes cover only {coverage:.0%} of the baseline's months "
+            f"(need {claim.min_baseline_coverage:.0%}); absence in unseen months cannot be shown"
+        )
+    if failed:
+        return "inconclusive", "; ".join(failed)
+    return "supported", (
+        f"present in {test.k} of {test.n} test scenes (p = {p_value:.2g}) against "
+        f"{seen_before} before"
+    )
+
+
+def _fmt(value: float) -> str:
+    return "inf" if math.isinf(value) else f"{value:.2f}"
+
+
+def _day(value: date | None) -> str:
+    return "?" if value is None else value.isoformat()

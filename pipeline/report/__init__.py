@@ -1,0 +1,163 @@
+"""``rasonwatch report``: one self-contained, offline HTML page from the results store.
+
+Modules: :mod:`~pipeline.report.data` gathers (read-only), :mod:`~pipeline.report.plots`,
+:mod:`~pipeline.report.quicklooks` and :mod:`~pipeline.report.map` draw PNGs with
+matplotlib, :mod:`~pipeline.report.page` assembles the page with the escaping builder of
+:mod:`~pipeline.report.html`. Images are embedded as data URIs; there are no scripts,
+fonts or tiles to fetch, so the page opens anywhere, offline, and stays the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from pipeline.claim_series import Metric, is_clear
+from pipeline.config import Settings
+from pipeline.evaluate import DEFAULT_CLAIMS, DEFAULT_OSINT, Evaluation, evaluate_store
+from pipeline.report.data import ReportData, gather
+from pipeline.report.osint import OsintPoint, load_osint
+from pipeline.report.quicklooks import Quicklook
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ReportResult", "render_report", "write_report"]
+
+#: Clear-fraction threshold for AOIs that no claim is about.
+DEFAULT_MIN_CLEAR: Final = 0.8
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`write_report` wrote and concluded."""
+
+    path: Path
+    """The ``index.html`` written."""
+    evaluation: Evaluation
+    """The verdicts drawn on it."""
+
+
+def _metric_for(kind: str) -> Metric:
+    return "railcar_equivalents" if kind == "rail" else "ships"
+
+
+def chip_dirs(data: ReportData) -> list[Path]:
+    """Where chip caches may be: each run's data folder, then next to the store."""
+    folders: list[Path] = []
+    for run in data.runs:
+        try:
+            params = json.loads(run.get("parameters_json") or "{}")
+        except json.JSONDecodeError:
+            continue
+        if isinstance(params, dict) and isinstance(params.get("data_dir"), str):
+            folders.append(Path(params["data_dir"]) / "chips")
+    folders.append(data.evaluation.db.parent / "chips")
+    return list(dict.fromkeys(f for f in folders if f.is_dir()))
+
+
+def render_report(data: ReportData, *, settings: Settings) -> str:
+    """Draw every figure and return the page."""
+    from pipeline.report.map import map_png
+    from pipeline.report.page import page
+    from pipeline.report.plots import SeriesPlot, series_png
+    from pipeline.report.quicklooks import make_quicklooks, pick_scenes
+
+    ev = data.evaluation
+    aoi_ids = list(dict.fromkeys([*(c.aoi for c in ev.claims), *(o.aoi for o in ev.observations)]))
+    series: list[tuple[str, str, bytes, str]] = []
+    looks: dict[str, Sequence[Quicklook]] = {}
+    scene_docs = {sid: p.scene for (aoi, sid), p in data.provenance.items()}
+    folders = chip_dirs(data)
+    for aoi_id in aoi_ids:
+        aoi = data.aois.get(aoi_id)
+        claims = tuple(c for c in ev.claims if c.aoi == aoi_id)
+        metric: Metric = claims[0].metric if claims else _metric_for(aoi.kind if aoi else "port")
+        claims = tuple(c for c in claims if c.metric == metric)
+        verdicts = tuple(v for v in ev.verdicts if v.claim in {c.id for c in claims})
+        threshold = claims[0].min_clear_fraction if claims else DEFAULT_MIN_CLEAR
+        title = aoi.name if aoi is not None else aoi_id
+        osint = tuple(p for p in data.osint if p.aoi == aoi_id and p.metric == metric)
+        spec = SeriesPlot(aoi_id, title, metric, threshold, claims, verdicts, osint)
+        rows = [o for o in ev.observations if o.aoi == aoi_id]
+        n_clear = sum(1 for o in rows if is_clear(o, threshold))
+        n_failed = sum(1 for o in rows if o.status != "ok")
+        caption = (
+            f"{len(rows)} scenes stored for {aoi_id}: {n_clear} at least {threshold:.0%} clear "
+            f"(used), {len(rows) - n_clear - n_failed} cloudier (faded), {n_failed} failed."
+        )
+        series.append((aoi_id, title, series_png(spec, ev.observations), caption))
+        if aoi is not None:
+            picks = pick_scenes(
+                ev.observations,
+                aoi=aoi_id,
+                metric=metric,
+                min_clear_fraction=threshold,
+                baseline=claims[0].baseline if claims else None,
+            )
+            looks[aoi_id] = make_quicklooks(
+                picks,
+                aoi,
+                scene_docs=scene_docs,
+                detections=data.detections,
+                chip_dirs=folders,
+                settings=settings,
+            )
+    drawn = [data.aois[a] for a in aoi_ids if a in data.aois]
+    onsets = {v.aoi: v.onset for v in reversed(ev.verdicts)}
+    thresholds = {c.aoi: c.min_clear_fraction for c in reversed(ev.claims)}
+    clear = {
+        (o.aoi, o.scene_id)
+        for o in ev.observations
+        if is_clear(o, thresholds.get(o.aoi, DEFAULT_MIN_CLEAR))
+    }
+    map_image = (
+        map_png(drawn, data.detections, onsets=onsets, clear_scenes=clear) if drawn else None
+    )
+    missing = [a for a in aoi_ids if a not in data.aois]
+    return page(data, series=series, looks=looks, map_png=map_image, missing_aois=missing)
+
+
+def write_report(
+    db: Path,
+    out_dir: Path,
+    *,
+    claims_path: Path = DEFAULT_CLAIMS,
+    osint_path: Path | None = DEFAULT_OSINT,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Evaluate the claims, draw the report and write ``out_dir/index.html`` atomically.
+
+    Inputs are all checked before anything is written: a bad claims file, OSINT table or
+    store leaves ``out_dir`` untouched.
+
+    Raises:
+        InvalidClaimsError: the claims file is missing or invalid.
+        InvalidOsintError: the OSINT table is invalid.
+        StoreError: the store does not exist or cannot be read.
+        OSError: ``out_dir`` cannot be written.
+    """
+    settings = settings or Settings()
+    evaluation = evaluate_store(db, claims_path)
+    osint: tuple[OsintPoint, ...] = ()
+    if osint_path is not None and osint_path.is_file():
+        osint = load_osint(osint_path)
+    data = gather(evaluation, osint=osint, aoi_dir=settings.aoi_dir)
+    html = render_report(data, settings=settings)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "index.html"
+    handle, tmp = tempfile.mkstemp(prefix=".index-", suffix=".html", dir=out_dir)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(html)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return ReportResult(target, evaluation)

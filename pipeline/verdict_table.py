@@ -1,0 +1,120 @@
+"""Verdicts for people: a console table, rows for a Prefect table artifact, and markdown."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.verdict import Verdict
+
+#: Console colour of each verdict.
+VERDICT_STYLE = {"supported": "bold green", "contradicted": "bold red", "inconclusive": "yellow"}
+
+
+def fmt_number(value: float | None, digits: int = 2) -> str:
+    """A number for people: ``-`` when missing, ``inf`` when unbounded."""
+    if value is None or math.isnan(value):
+        return "-"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.{digits}f}"
+
+
+def fmt_p(value: float | None) -> str:
+    """A p-value: two significant digits, ``<0.0001`` below that."""
+    if value is None or math.isnan(value):
+        return "-"
+    return "<0.0001" if value < 1e-4 else f"{value:.2g}"
+
+
+def fmt_onset(v: Verdict) -> str:
+    """``2023-08-04 (2023-07-30..2023-08-09)``, or ``none found``."""
+    if v.onset is None:
+        return "none found"
+    return f"{v.onset} ({_day(v.onset_low)} to {_day(v.onset_high)})"
+
+
+def _day(value: date | None) -> str:
+    return "?" if value is None else value.isoformat()
+
+
+def verdict_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
+    """One flat row of strings per verdict (a Prefect table artifact takes these)."""
+    return [
+        {
+            "claim": v.claim,
+            "verdict": v.verdict.upper(),
+            "aoi": v.aoi,
+            "metric": v.metric,
+            "baseline -> test mean": f"{fmt_number(v.baseline_mean)} -> {fmt_number(v.test_mean)}",
+            "ratio [95% CI]": (
+                f"{fmt_number(v.ratio)} [{fmt_number(v.ci_low)}, {fmt_number(v.ci_high)}]"
+            ),
+            "p (one-sided)": fmt_p(v.p_value),
+            "n baseline / test": f"{v.n_baseline} / {v.n_test}",
+            "onset (95% interval)": fmt_onset(v),
+            "simulated": "SIMULATED" if v.simulated else "",
+            "reason": v.reason,
+        }
+        for v in verdicts
+    ]
+
+
+def print_verdict_table(verdicts: Sequence[Verdict], *, console: Console | None = None) -> None:
+    """Print the verdicts as a table, then each reason, on stdout."""
+    out = console or Console()
+    simulated = any(v.simulated for v in verdicts)
+    title = "Claims against the results store" + (" (SIMULATED DATA)" if simulated else "")
+    table = Table(title=title)
+    rows = verdict_rows(verdicts)
+    hidden = ("reason", "simulated", "aoi")
+    columns = [c for c in (rows[0] if rows else {}) if c not in hidden]
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    for v, row in zip(verdicts, rows, strict=True):
+        cells = [Text(row[c]) for c in columns]  # Text: no console markup from user files
+        cells[1].stylize(VERDICT_STYLE[v.verdict])
+        table.add_row(*cells)
+    Console(width=max(out.width, 200), file=out.file).print(table)
+    for v in verdicts:
+        out.print(Text(f"{v.claim}: {v.reason}"), soft_wrap=True)
+    if simulated:
+        out.print(Text("SIMULATED: these verdicts come from simulated scenes.", style="bold red"))
+
+
+def verdict_markdown(verdicts: Sequence[Verdict], *, report: Path | None = None) -> str:
+    """A short markdown summary (for a Prefect markdown artifact)."""
+    lines = []
+    if any(v.simulated for v in verdicts):
+        lines += ["**SIMULATED DATA** - these verdicts come from simulated scenes.", ""]
+    lines += [
+        "| claim | verdict | ratio [95% CI] | p | n (baseline/test) | onset |",
+        "|---|---|---|---|---|---|",
+    ]
+    for v, row in zip(verdicts, verdict_rows(verdicts), strict=True):
+        cells = (
+            v.claim,
+            f"**{v.verdict}**",
+            row["ratio [95% CI]"],
+            row["p (one-sided)"],
+            row["n baseline / test"],
+            row["onset (95% interval)"],
+        )
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    lines.append("")
+    lines += [f"- `{_md(v.claim)}`: {_md(v.reason)}" for v in verdicts]
+    if report is not None:
+        lines += ["", f"Report: `{report}`"]
+    return "\n".join(lines) + "\n"
+
+
+def _md(value: str) -> str:
+    """Neutralise markdown and HTML in a table cell."""
+    escaped = value.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("`", "'")
