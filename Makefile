@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/rasonwatch demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline tests
-	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/ruff check pipeline tests scripts
+	$(BIN)/ruff format --check pipeline tests scripts
 
 types: $(STAMP)
 	$(BIN)/mypy

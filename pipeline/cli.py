@@ -89,6 +89,241 @@ def demo() -> None:
     run_demo(_settings())
 
 
+AoiOption = Annotated[
+    list[str] | None,
+    typer.Option("--aoi", help="AOI id from aoi/ or a GeoJSON path; repeat; default: all."),
+]
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="Results store (default: <data-dir>/rasonwatch.sqlite).")
+]
+DataDirOption = Annotated[
+    Path, typer.Option("--data-dir", help="Output folder: chip cache, references, store.")
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option("--dask-address", help="Run scene tasks on this Dask scheduler (tcp://...)."),
+]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the chip cache.")
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", help="Batches of scenes in flight at once.")
+]
+BatchOption = Annotated[int, typer.Option("--batch-size", help="Scenes per Prefect task.")]
+OverlapOption = Annotated[
+    int, typer.Option("--overlap-days", help="Days re-searched before the last scene processed.")
+]
+
+
+def _report(summary: dict[str, object], as_json: bool) -> None:
+    from pipeline.run_summary import print_summary
+
+    if as_json:
+        typer.echo(json.dumps(summary, indent=1))
+    else:
+        print_summary(summary)
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last date (inclusive), YYYY-MM-DD.")],
+    aoi: AoiOption = None,
+    source: SourceOption = "earth-search",
+    db: DbOption = None,
+    data_dir: DataDirOption = Path("data"),
+    dask_address: DaskOption = None,
+    no_cache: NoCacheOption = False,
+    concurrency: ConcurrencyOption = 2,
+    batch_size: BatchOption = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """Process every scene over the AOIs in a date range; resumes, skips what is done."""
+    from pipeline import flow_commands
+
+    summary = flow_commands.backfill(
+        start=start,
+        end=end,
+        aois=aoi or [],
+        source=source,
+        db=db,
+        data_dir=data_dir,
+        dask_address=dask_address,
+        use_cache=not no_cache,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        progress=True,
+    )
+    _report(summary, as_json)
+
+
+@app.command("run")
+def run_nightly(
+    aoi: AoiOption = None,
+    source: SourceOption = "earth-search",
+    db: DbOption = None,
+    data_dir: DataDirOption = Path("data"),
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last date to process (default: today, UTC).")
+    ] = None,
+    overlap_days: OverlapOption = 10,
+    dask_address: DaskOption = None,
+    no_cache: NoCacheOption = False,
+    concurrency: ConcurrencyOption = 2,
+    batch_size: BatchOption = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """Nightly: process what is new since the last processed scene (with an overlap)."""
+    from pipeline import flow_commands
+
+    summary = flow_commands.nightly(
+        aois=aoi or [],
+        source=source,
+        db=db,
+        data_dir=data_dir,
+        until=until,
+        overlap_days=overlap_days,
+        dask_address=dask_address,
+        use_cache=not no_cache,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        progress=True,
+    )
+    _report(summary, as_json)
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option("--cron", help="When to run, UTC cron.")] = "0 3 * * *",
+    aoi: AoiOption = None,
+    source: SourceOption = "earth-search",
+    db: DbOption = None,
+    data_dir: DataDirOption = Path("data"),
+    overlap_days: OverlapOption = 10,
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "nightly",
+) -> None:
+    """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
+    from pipeline import flow_commands
+
+    flow_commands.serve(
+        cron=cron,
+        aois=aoi or [],
+        source=source,
+        db=db,
+        data_dir=data_dir,
+        overlap_days=overlap_days,
+        name=name,
+    )
+
+
+@app.command()
+def export(
+    db: DbOption = None,
+    data_dir: DataDirOption = Path("data"),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder (default: <data-dir>/export).")
+    ] = None,
+    detector_version: Annotated[
+        str | None, typer.Option("--detector-version", help="Only this version (default: all).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write detections as GeoParquet (opens in QGIS) and observations as CSV."""
+    from pipeline import flow_commands
+
+    result = flow_commands.export(
+        db=flow_commands.default_db(db, data_dir),
+        out=out if out is not None else data_dir / "export",
+        detector_version=detector_version,
+    )
+    if as_json:
+        typer.echo(json.dumps(result, indent=1))
+    else:
+        typer.echo(
+            f"{result['n_detections']} detections -> {result['detections']}\n"
+            f"{result['n_observations']} observations -> {result['observations']}"
+        )
+
+
+@app.command()
+def cache(
+    data_dir: DataDirOption = Path("data"),
+    prune: Annotated[bool, typer.Option("--prune", help="Remove cached chips.")] = False,
+    older_than: Annotated[
+        float | None,
+        typer.Option("--older-than", help="With --prune: only chips unused for DAYS."),
+    ] = None,
+    max_mb: Annotated[
+        float | None,
+        typer.Option("--max-mb", help="With --prune: least recently used until under MB."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report the chip cache's size (data/chips), and prune it (all, by age or by size)."""
+    from pipeline import flow_commands
+
+    report = flow_commands.cache(
+        data_dir=data_dir, prune=prune, older_than_days=older_than, max_mb=max_mb
+    )
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+        return
+    if "pruned" in report:
+        pruned = report["pruned"]
+        typer.echo(f"pruned {pruned['files']} chips, {pruned['bytes'] / 1e6:.1f} MB")
+    typer.echo(f"{report['root']}: {report['files']} chips, {report['bytes'] / 1e6:.1f} MB")
+    for aoi_id, entry in report["aois"].items():
+        typer.echo(f"  {aoi_id}: {entry['files']} chips, {entry['bytes'] / 1e6:.1f} MB")
+
+
+ClaimsOption = Annotated[
+    Path | None,
+    typer.Option("--claims", help="Claims TOML file [default: seeds/claims.toml]."),
+]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Results store [default: data/rasonwatch.sqlite]."),
+]
+ReportOutOption = Annotated[Path, typer.Option("--out", help="Folder to write index.html into.")]
+
+
+def _store_path(db: Path | None) -> Path:
+    from pipeline.evaluate import DB_NAME
+
+    return db if db is not None else _settings().data_dir / DB_NAME
+
+
+@app.command()
+def evaluate(
+    claims: ClaimsOption = None,
+    db: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Test each claim against the stored observations: verdict, ratio, 95% CI, onset."""
+    from pipeline.evaluate import DEFAULT_CLAIMS, evaluate_store
+    from pipeline.verdict_table import print_verdict_table
+
+    result = evaluate_store(_store_path(db), claims or DEFAULT_CLAIMS)
+    if as_json:
+        typer.echo(json.dumps([v.to_json() for v in result.verdicts], indent=1))
+    else:
+        print_verdict_table(result.verdicts)
+
+
+@app.command()
+def report(
+    db: StoreOption = None,
+    out: ReportOutOption = Path("data/report"),
+    claims: ClaimsOption = None,
+) -> None:
+    """Write one self-contained, offline HTML report (OUT/index.html) from the store."""
+    from pipeline.evaluate import DEFAULT_CLAIMS
+    from pipeline.report import write_report
+
+    result = write_report(_store_path(db), out, claims_path=claims or DEFAULT_CLAIMS)
+    typer.echo(str(result.path))
+
+
 @bench_app.command("ships")
 def bench_ships(
     dataset_dir: Annotated[Path, typer.Argument(help="Folder laid out like sen2ships-dev.")],

@@ -31,7 +31,8 @@ def feature(props: dict[str, object], box: tuple[float, float, float, float]) ->
 
 
 def main(csv_path: str) -> None:
-    sites = {row["name"]: row for row in csv.DictReader(Path(csv_path).open())}
+    with Path(csv_path).open(newline="") as handle:
+        sites = {row["name"]: row for row in csv.DictReader(handle)}
 
     def cite(prefix: str) -> str:
         row = next(r for n, r in sites.items() if n.startswith(prefix))
@@ -49,7 +50,8 @@ def main(csv_path: str) -> None:
                     "sources": [
                         cite("Najin/Rajin port"),
                         cite("Rajin station"),
-                        "Box drawn 6 x 6 km around the WPI point, generous: pier geometry known to ~1-2 km",
+                        "Box drawn 6 x 6 km around the WPI point, generous: "
+                        "pier geometry known to ~1-2 km",
                     ],
                 },
                 (604800, 4673300, 610800, 4679300),
