@@ -131,7 +131,9 @@ def _series_png(spec: SeriesPlot, observations: Sequence[Observation]) -> bytes:
             bbox={"fc": "white", "ec": "none", "pad": 2.5},
         )
     ax.set_xlim(_x(start), _x(end))
-    ax.set_ylim(bottom=0.0)
+    # Headroom above the highest point, so the window labels at the top stay clear of data
+    # and of the analysts' markers.
+    ax.set_ylim(bottom=0.0, top=ax.get_ylim()[1] * 1.12)
     ax.set_ylabel(METRIC_LABEL[spec.metric])
     _year_ticks(ax, start, end)
     if spec.metric == "railcar_equivalents":
@@ -295,14 +297,15 @@ def _draw_onset(ax: Axes, spec: SeriesPlot) -> None:
     ax.axvline(_x(found.onset), color=COLOURS["onset"], lw=1.4, ls="--", zorder=4)
     ax.text(
         _x(found.onset),
-        0.86,
-        f"  onset {found.onset:%d %b %Y}",
+        0.74,
+        f" onset {found.onset:%d %b %Y}",
         transform=_xdata_yaxes(ax),
         color=COLOURS["onset"],
         fontsize=8.5,
         fontweight="bold",
         ha="left",
         va="top",
+        bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1.5},
     )
 
 
