@@ -1,9 +1,10 @@
 """``rasonwatch demo``: the main job, offline, on the packaged SIMULATED archive.
 
 Simulates the archive once (under ``data/demo-archive``), backfills its whole range on every
-AOI through the Prefect backfill flow (store, references and chip cache under ``data/``),
-prints the run summary and a table per AOI and year, and draws one quicklook per AOI from
-the chip cache. Everything is labelled SIMULATED.
+AOI through the Prefect backfill flow (store and references under ``data/``; no chip cache,
+since the archive is already local), prints the run summary and a table per AOI and year,
+draws one quicklook per AOI, evaluates the claims and writes the report. Everything is
+labelled SIMULATED.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _clear_fraction(chip: Chip) -> float:
 
 
 def _pick_quicklook(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> tuple[Scene, Chip] | None:
-    """The latest scene that is almost cloud-free over the AOI (newest first, from the cache)."""
+    """The latest scene that is almost cloud-free over the AOI (newest first)."""
     from pipeline.scene_work import read_one
 
     for scene in sorted(scenes, key=lambda s: s.datetime, reverse=True):
@@ -132,7 +133,8 @@ def run_demo(settings: Settings) -> None:
         db=None,
         data_dir=settings.data_dir,
         dask_address=None,
-        use_cache=True,
+        # The archive is already on local disk: a chip cache would copy its pixels (2 GB).
+        use_cache=False,
         concurrency=CONCURRENCY,
         batch_size=BATCH_SIZE,
         progress=True,
@@ -140,7 +142,7 @@ def run_demo(settings: Settings) -> None:
     print_summary(summary)
     print_demo_table(default_db(None, settings.data_dir))
     source = open_source(str(archive), settings)
-    spec = ReadSpec(str(archive), settings, settings.data_dir / "chips")
+    spec = ReadSpec(str(archive), settings, None)
     for aoi in load_aois(settings.aoi_dir):
         found = source.search(aoi, scenario.start, scenario.end)
         picked = _pick_quicklook(found, aoi, spec)
