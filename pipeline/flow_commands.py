@@ -77,6 +77,35 @@ def _flow_options(concurrency: int, batch_size: int) -> None:
         raise InvalidOptionError("--concurrency and --batch-size must be at least 1")
 
 
+def _ready_flow(
+    name: str,
+    source: str,
+    aois: list[str],
+    db: Path | None,
+    data_dir: Path,
+    dask_address: str | None,
+    concurrency: int,
+    batch_size: int,
+    progress: bool,
+) -> Any:
+    """Check the inputs shared by every flow command, then the flow on its task runner.
+
+    Raises:
+        RasonWatchError: bad input (see :func:`_check_inputs`).
+    """
+    _flow_options(concurrency, batch_size)
+    _check_inputs(source, aois, db, data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    from pipeline import flows  # imports prefect: only once the input is known to be good
+
+    quiet_logs(progress=progress)
+    _warn_if_dask_without_server(dask_address)
+    chosen = getattr(flows, name)
+    if dask_address:
+        return flows.on_dask(chosen, dask_address)
+    return flows.with_threads(chosen, concurrency)
+
+
 def backfill(
     *,
     start: str,
@@ -97,17 +126,8 @@ def backfill(
         RasonWatchError: bad input (see :func:`_check_inputs`), or the store failed.
     """
     first, last = parse_range(start, end)
-    _flow_options(concurrency, batch_size)
-    _check_inputs(source, aois, db, data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    from pipeline import flows
-
-    quiet_logs(progress=progress)
-    _warn_if_dask_without_server(dask_address)
-    chosen = (
-        flows.on_dask(flows.backfill_flow, dask_address)
-        if dask_address
-        else flows.with_threads(flows.backfill_flow, concurrency)
+    chosen = _ready_flow(
+        "backfill_flow", source, aois, db, data_dir, dask_address, concurrency, batch_size, progress
     )
     result: dict[str, Any] = chosen(
         start=first,
@@ -146,17 +166,8 @@ def nightly(
     last = parse_date(until, what="--until") if until else None
     if overlap_days < 0:
         raise InvalidOptionError("--overlap-days must not be negative")
-    _flow_options(concurrency, batch_size)
-    _check_inputs(source, aois, db, data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    from pipeline import flows
-
-    quiet_logs(progress=progress)
-    _warn_if_dask_without_server(dask_address)
-    chosen = (
-        flows.on_dask(flows.nightly_flow, dask_address)
-        if dask_address
-        else flows.with_threads(flows.nightly_flow, concurrency)
+    chosen = _ready_flow(
+        "nightly_flow", source, aois, db, data_dir, dask_address, concurrency, batch_size, progress
     )
     result: dict[str, Any] = chosen(
         source=source,
