@@ -339,6 +339,23 @@ def bench_ships(
         print_ship_bench(result)
 
 
+@bench_app.command("io")
+def bench_io(
+    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="Latency injected per HTTP request.")
+    ] = 30.0,
+    scenes: Annotated[int, typer.Option("--scenes", help="Scenes to load per loader.")] = 20,
+    threads: Annotated[int, typer.Option("--threads", help="Concurrent reads per loader.")] = 4,
+    as_json: JsonOption = False,
+) -> None:
+    """Race our loader against odc-stac on the same windows over loopback HTTP."""
+    from pipeline.bench.io import print_io_bench, run_io_bench
+
+    result = run_io_bench(archive, latency_ms=latency_ms, scenes=scenes, threads=threads)
+    print_io_bench(result, as_json=as_json)
+
+
 @bench_app.command("sim")
 def bench_sim(
     archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],

@@ -1,0 +1,218 @@
+"""A loopback HTTP/1.1 Range file server with injected latency and per-lane accounting.
+
+``rasonwatch bench io`` serves a simulated archive through it so that GDAL's ``/vsicurl/``
+really runs, pays a round trip per request, and every byte it pulls is counted on the
+server side, where no client-side cache can hide it.
+
+Lanes
+    The first path segment of every URL is a *lane* name and is not part of the file path:
+    ``/ours/sentinel-2-c1-l2a/X/B02.tif`` and ``/odc/sentinel-2-c1-l2a/X/B02.tif`` are the
+    same file. Each loader reads through its own lane, so the counters separate the loaders,
+    and a warm-up lane gives a warm process without warming GDAL's per-URL caches for the
+    timed lane.
+
+Latency
+    Every request (GET or HEAD) sleeps ``latency_s`` before it is answered. The server is
+    threaded (one thread per connection), so concurrent requests wait concurrently, like
+    round trips to a distant object store.
+
+Only 127.0.0.1 is bound; nothing here reaches beyond the machine.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+_RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
+_COPY_CHUNK: Final = 256 * 1024
+
+
+@dataclass
+class LaneStats:
+    """What one lane asked for and what it was sent."""
+
+    requests: int = 0
+    """GET and HEAD requests, including failed ones."""
+    bytes_sent: int = 0
+    """Body bytes written (HTTP headers excluded)."""
+    full_gets: int = 0
+    """GETs answered with a whole file (no usable Range header)."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Stay quiet."""
+
+    def do_HEAD(self) -> None:
+        """Answer HEAD like GET without a body."""
+        self._serve(send_body=False)
+
+    def do_GET(self) -> None:
+        """Answer GET, honouring a single ``Range: bytes=a-b``."""
+        self._serve(send_body=True)
+
+    def _serve(self, *, send_body: bool) -> None:
+        owner = self.server.owner
+        lane, _, rest = unquote(urlsplit(self.path).path).lstrip("/").partition("/")
+        owner.record_request(lane)
+        if owner.latency_s > 0:
+            time.sleep(owner.latency_s)
+        file = owner.resolve(rest)
+        if file is None:
+            self.send_response(HTTPStatus.NOT_FOUND)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        size = file.stat().st_size
+        start, end, partial = 0, size - 1, False
+        match = _RANGE.match((self.headers.get("Range") or "").strip())
+        if match and (match.group(1) or match.group(2)):
+            first, last = match.group(1), match.group(2)
+            if first:
+                start, end = int(first), min(int(last), size - 1) if last else size - 1
+            else:  # suffix range: the last N bytes
+                start, end = max(size - int(last), 0), size - 1
+            if start >= size or start > end:
+                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            partial = True
+        length = end - start + 1
+        self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
+        self.send_header("Content-Type", "image/tiff" if file.suffix == ".tif" else "text/plain")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(length))
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if not send_body:
+            return
+        sent = 0
+        with file.open("rb") as fh:
+            fh.seek(start)
+            while sent < length:
+                chunk = fh.read(min(_COPY_CHUNK, length - sent))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        owner.record_body(lane, sent, full=not partial)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: LatencyRangeServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet when a client (GDAL) drops a keep-alive connection; report the rest."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class LatencyRangeServer:
+    """Serve ``root`` on 127.0.0.1 with ``latency_s`` per request, counted per lane.
+
+    Args:
+        root: folder to serve (files outside it are never served).
+        latency_s: seconds every request waits before it is answered.
+
+    Raises:
+        ValueError: a negative latency.
+    """
+
+    def __init__(self, root: Path, *, latency_s: float = 0.0) -> None:
+        if latency_s < 0:
+            raise ValueError(f"latency must be >= 0 s, got {latency_s}")
+        self.root = Path(root).resolve()
+        self.latency_s = latency_s
+        self._lock = threading.Lock()
+        self._lanes: dict[str, LaneStats] = {}
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:43121``.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
+        if self._httpd is None:
+            raise RuntimeError("the range server is not running; call start() first")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def href(self, lane: str, relative: str) -> str:
+        """The URL of ``relative`` (a path under :attr:`root`) in ``lane``."""
+        return f"{self.url}/{lane}/{relative.lstrip('/')}"
+
+    def start(self) -> LatencyRangeServer:
+        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
+        httpd = _Server(("127.0.0.1", 0), _Handler)
+        httpd.owner = self
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, name="bench-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down and close its socket."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> LatencyRangeServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def lane(self, name: str) -> LaneStats:
+        """A copy of the counters of one lane (zeros if it saw nothing)."""
+        with self._lock:
+            found = self._lanes.get(name, LaneStats())
+            return LaneStats(found.requests, found.bytes_sent, found.full_gets)
+
+    def record_request(self, lane: str) -> None:
+        """Count one request (called by the handler)."""
+        with self._lock:
+            self._lanes.setdefault(lane, LaneStats()).requests += 1
+
+    def record_body(self, lane: str, sent: int, *, full: bool) -> None:
+        """Count the body bytes of one answer (called by the handler)."""
+        with self._lock:
+            stats = self._lanes.setdefault(lane, LaneStats())
+            stats.bytes_sent += sent
+            stats.full_gets += int(full)
+
+    def resolve(self, relative: str) -> Path | None:
+        """The file ``relative`` names under :attr:`root`, or None (never outside it)."""
+        candidate = (self.root / relative.lstrip("/")).resolve()
+        if self.root not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
