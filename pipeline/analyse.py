@@ -136,13 +136,19 @@ def _detection_row(d: Detection, chip: Chip) -> DetectionRow:
 
 
 def analyse_chip(
-    chip: Chip, scene: Scene, aoi: Aoi, *, reference: Reference | None
+    chip: Chip,
+    scene: Scene,
+    aoi: Aoi,
+    *,
+    reference: Reference | None,
+    allow_single_date: bool = False,
 ) -> SceneAnalysis:
     """Count ships (port AOIs) or measure occupied track (rail AOIs) in one chip.
 
-    Ports use reference mode when a reference on the chip's grid is given, single-date
-    mode otherwise. Rail AOIs need a reference: without one the observation is
-    ``failed`` with the reason, never a made-up number.
+    Both need a temporal reference on the chip's grid: without one the observation is
+    ``failed`` with the reason (a later run retries it), never a number from another
+    method mixed into the series. ``allow_single_date`` lets ports fall back to the
+    single-date detector (benchmarks compare the two modes).
     """
     clear = clear_pixels(chip)
     base = Observation(
@@ -155,14 +161,16 @@ def analyse_chip(
         simulated=scene.simulated,
     )
     usable_reference = reference if reference is not None and reference.fits(chip) else None
+    if usable_reference is None and not (aoi.kind == "port" and allow_single_date):
+        # One series, one method: a count from another mode would put a step into it.
+        reason = f"no temporal reference on this scene's grid for AOI {aoi.id!r}"
+        return SceneAnalysis(replace(base, status="failed", error=reason), ())
     if aoi.kind == "port":
         prepared = None if usable_reference is None else _prepared(usable_reference)
         ships = detect_ships(chip, reference=prepared)
         rows = tuple(_detection_row(d, chip) for d in ships)
         return SceneAnalysis(replace(base, ships=len(ships)), rows)
-    if usable_reference is None:
-        reason = f"no temporal reference on this scene's grid for AOI {aoi.id!r}"
-        return SceneAnalysis(replace(base, status="failed", error=reason), ())
+    assert usable_reference is not None  # rail never runs single-date (checked above)
     yard = _yard_mask(aoi, chip.transform, chip.epsg, chip.shape)
     tracks = track_mask(usable_reference, yard & chip.valid)
     measurable = strict_clear_pixels(chip)

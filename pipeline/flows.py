@@ -210,20 +210,30 @@ def _reference(
     parts = backfill.batches(window, job.batch_size)
     with backfill.progress(f"{aoi.id}: reference", len(window), enabled=job.show_progress) as tick:
         surveyed = 0
+        unsurveyed = 0
         for size, done in backfill.bounded(parts, survey, window=job.concurrency + 1):
             try:
                 fractions += done.result()
-            except Exception as exc:  # the survey only picks scenes; carry on without these
+            except Exception as exc:
                 logger.warning("%s: survey batch failed: %s", aoi.id, scene_work.one_line(exc))
+                unsurveyed += size
             surveyed += size
             tick(surveyed)
+    if unsurveyed:
+        # A reference from whichever scenes happened to be readable would differ from run
+        # to run; none is built or saved, the AOI's scenes are stored failed, and the next
+        # run (faults passed) builds the same reference a clean run would have.
+        logger.warning(
+            "%s: %d scenes could not be surveyed; no reference this run", aoi.id, unsurveyed
+        )
+        return None, f"none ({unsurveyed} scenes unreadable)", "none"
     chosen = set(reference_candidates(fractions))
     picked = [s for s in window if s.id in chosen]
     reference = build_reference(picked, aoi, job.read_spec) if picked else None
     if reference is None:
         logger.warning(
-            "%s: too few clear scenes for a reference (%d qualify); rail AOIs will be "
-            "stored failed and ports counted single-date until one can be built",
+            "%s: too few clear scenes for a reference (%d qualify); the AOI's scenes "
+            "are stored failed until one can be built",
             aoi.id,
             len(picked),
         )
