@@ -40,11 +40,12 @@ from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 from urllib.parse import urlsplit
 
 from servers import RangeFileServer
+
+from pipeline.loopback import LoopbackServer
 
 #: The fault kinds, in the order the RNG draw is mapped onto them.
 KINDS: Final = ("server_error", "slow", "timeout", "reset", "truncated", "expired_token")
@@ -204,8 +205,10 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """A threaded HTTP/1.1 proxy on 127.0.0.1 that injects faults into a loopback upstream."""
+
+    thread_name = "fault-http"
 
     def __init__(
         self,
@@ -246,53 +249,23 @@ class FaultProxy:
         self._stopping = threading.Event()
         self._requests = 0
         self._faults: Counter[str] = Counter()
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """Base URL without a trailing slash."""
-        if self._httpd is None:
-            raise RuntimeError("proxy is not running")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def href(self, relative: str | Path) -> str:
         """The proxied URL of a path on the upstream."""
         return f"{self.url}/{Path(relative).as_posix().lstrip('/')}"
 
-    def start(self) -> FaultProxy:
-        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
+    def _make_server(self) -> _Server:
         self._stopping.clear()
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.owner = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fault-http", daemon=True)
-        self._thread.start()
-        return self
+        return httpd
 
     def stop(self) -> None:
-        """Wake hanging handlers, shut the server down and close its socket."""
+        """Wake hanging handlers, then shut the server down and close its socket."""
         self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().stop()
 
     # --- configuration and accounting ---------------------------------------------------
     def set_rates(self, rates: FaultRates) -> None:

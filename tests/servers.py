@@ -33,6 +33,8 @@ from types import TracebackType
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
+from pipeline.loopback import LoopbackServer
+
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 64 * 1024
 
@@ -144,58 +146,25 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-class RangeFileServer:
+class RangeFileServer(LoopbackServer):
     """A threaded HTTP file server on 127.0.0.1 with Range support and accounting."""
+
+    thread_name = "range-http"
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self._lock = threading.Lock()
         self._stats: dict[str, PathStats] = {}
         self._failures: dict[str, list[int]] = {}
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:43121``."""
-        if self._httpd is None:
-            raise RuntimeError("server is not running")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def href(self, relative: str | Path) -> str:
         """The URL of a file under :attr:`root`."""
         return f"{self.url}/{Path(relative).as_posix().lstrip('/')}"
 
-    def start(self) -> RangeFileServer:
-        """Bind a free port and serve in a daemon thread."""
+    def _make_server(self) -> _Server:
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.owner = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="range-http", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and close its socket."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> RangeFileServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return httpd
 
     # --- accounting -------------------------------------------------------------------
     def stats(self, url_path: str) -> PathStats:

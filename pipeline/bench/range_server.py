@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 from urllib.parse import unquote, urlsplit
+
+from pipeline.loopback import LoopbackServer
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 256 * 1024
@@ -125,7 +126,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-class LatencyRangeServer:
+class LatencyRangeServer(LoopbackServer):
     """Serve ``root`` on 127.0.0.1 with ``latency_s`` per request, counted per lane.
 
     Args:
@@ -136,6 +137,8 @@ class LatencyRangeServer:
         ValueError: a negative latency.
     """
 
+    thread_name = "bench-http"
+
     def __init__(self, root: Path, *, latency_s: float = 0.0) -> None:
         if latency_s < 0:
             raise ValueError(f"latency must be >= 0 s, got {latency_s}")
@@ -143,54 +146,15 @@ class LatencyRangeServer:
         self.latency_s = latency_s
         self._lock = threading.Lock()
         self._lanes: dict[str, LaneStats] = {}
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:43121``.
-
-        Raises:
-            RuntimeError: the server is not running.
-        """
-        if self._httpd is None:
-            raise RuntimeError("the range server is not running; call start() first")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def href(self, lane: str, relative: str) -> str:
         """The URL of ``relative`` (a path under :attr:`root`) in ``lane``."""
         return f"{self.url}/{lane}/{relative.lstrip('/')}"
 
-    def start(self) -> LatencyRangeServer:
-        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
+    def _make_server(self) -> _Server:
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.owner = self
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="bench-http", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Shut the server down and close its socket."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> LatencyRangeServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return httpd
 
     def lane(self, name: str) -> LaneStats:
         """A copy of the counters of one lane (zeros if it saw nothing)."""
