@@ -14,20 +14,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-import numpy as np
-
-from pipeline.analyse import detector_version
+from pipeline.analyse import clear_pixels, detector_version
 from pipeline.aoi import load_aois
 from pipeline.backfill import BATCH_SIZE, CONCURRENCY
 from pipeline.config import Settings
+from pipeline.masks import clear_fraction
 from pipeline.progress import STDERR, progress_callback
 from pipeline.scene_work import ReadSpec
 from pipeline.types import Aoi, Chip, Observation, Scene
 
 log = logging.getLogger(__name__)
 
-#: SCL classes that hide the ground: no data, saturated, cloud shadow, clouds, cirrus.
-_OBSCURED_SCL: Final = (0, 1, 3, 8, 9, 10)
 #: A quicklook scene must be at least this clear over the AOI.
 _QUICKLOOK_MIN_CLEAR: Final = 0.95
 #: A scene counts in the demo table's means when at least this much of the AOI is clear.
@@ -52,21 +49,13 @@ def ensure_demo_archive(settings: Settings) -> Path:
     return archive
 
 
-def _clear_fraction(chip: Chip) -> float:
-    inside = chip.valid.sum()
-    if inside == 0:
-        return 0.0
-    clear = chip.valid & ~np.isin(chip.scl, _OBSCURED_SCL)
-    return float(clear.sum() / inside)
-
-
 def _pick_quicklook(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> tuple[Scene, Chip] | None:
     """The latest scene that is almost cloud-free over the AOI (newest first)."""
     from pipeline.scene_work import read_one
 
     for scene in sorted(scenes, key=lambda s: s.datetime, reverse=True):
         chip = read_one(scene, aoi, spec)
-        if _clear_fraction(chip) >= _QUICKLOOK_MIN_CLEAR:
+        if clear_fraction(clear_pixels(chip), chip.valid) >= _QUICKLOOK_MIN_CLEAR:
             return scene, chip
     return None
 

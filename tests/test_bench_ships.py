@@ -178,7 +178,8 @@ def test_speed_windows_cover_big_and_small_crops() -> None:
 def test_sim_reference_is_a_low_percentile_of_clear_pixels() -> None:
     from affine import Affine
 
-    from pipeline.bench.sim_ships import build_reference
+    from pipeline.analyse import clear_pixels
+    from pipeline.reference import build_reference
     from pipeline.types import Chip
 
     chips = []
@@ -189,6 +190,6 @@ def test_sim_reference_is_a_low_percentile_of_clear_pixels() -> None:
             scl[:] = 9  # the darkest scene is all cloud (4 ha, not a deck): it must not count
         valid = np.ones((20, 20), bool)
         chips.append(Chip("s", "a", refl, scl, valid, Affine(10, 0, 0, 0, -10, 0), 32652))
-    ref = build_reference(chips, percentile=0.0)
-    assert ref.shape == (5, 20, 20)
-    assert np.allclose(ref, 0.02)
+    ref = build_reference(chips, [clear_pixels(c) for c in chips], percentile=0.0)
+    assert ref.low.shape == (5, 20, 20)
+    assert np.allclose(ref.low, 0.02)
