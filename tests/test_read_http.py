@@ -34,7 +34,7 @@ from synthetic_scene import (
 )
 
 from pipeline.aoi import load_aoi
-from pipeline.cog import ChipGrid, band_window, read_chip, snap_grid
+from pipeline.cog import ChipGrid, band_window, read_chip, read_chips, snap_grid
 from pipeline.config import DEFAULT_AOI_DIR, GDAL_ENV, Settings
 from pipeline.errors import ReadError
 from pipeline.sources import CdseSource, EarthSearchSource, open_source
@@ -167,6 +167,27 @@ def test_chip_matches_the_source_pixels_with_the_0400_offset(archive: Archive) -
     assert chip.epsg == EPSG
 
 
+def test_several_aois_of_a_scene_fetch_each_header_once(archive: Archive) -> None:
+    (scene,) = _search(archive, date(2023, 9, 1), date(2023, 9, 1))
+    east = [(x + 8000.0, y - 6000.0) for x, y in AOI_UTM]
+    other = Aoi(id="e2e-east", name="east", kind="rail", geometry=utm_polygon_to_wgs84(east))
+    token = "?token=several"  # a URL of its own, so GDAL's cache holds nothing of it yet
+    archive.server.reset_stats()
+    both = read_chips(scene, [AOI, other], settings=Settings(), sign=lambda h: h + token)
+    for band in ("blue", "swir16", "scl"):
+        served = archive.server.stats(f"/e2e/{NEW_ID}/{Path(scene.assets[band].href).name}")
+        header_reads = [r for r in served.ranges if r[0] == 0]
+        assert len(header_reads) == 1, (band, served.ranges)  # one open for both AOIs
+    for chip, aoi in zip(both, (AOI, other), strict=True):
+        alone = read_chip(scene, aoi, settings=Settings())
+        assert chip.aoi_id == aoi.id
+        assert chip.transform == alone.transform
+        np.testing.assert_array_equal(chip.reflectance, alone.reflectance)
+        np.testing.assert_array_equal(chip.scl, alone.scl)
+        np.testing.assert_array_equal(chip.valid, alone.valid)
+    assert both[0].transform != both[1].transform
+
+
 def test_pre_0400_scene_is_read_without_offset(archive: Archive) -> None:
     (scene,) = _search(archive, date(2021, 8, 15), date(2021, 8, 15))
     chip = read_chip(scene, AOI, settings=Settings())
@@ -286,9 +307,9 @@ def test_transient_5xx_is_retried_with_a_fresh_handle(archive: Archive) -> None:
     archive.server.fail_next(nir, 503, times=2)
     signed: list[str] = []
 
-    def sign(href: str) -> str:
+    def sign(href: str) -> str:  # a new token per signature, like a SAS: a new URL to GDAL
         signed.append(href)
-        return href
+        return f"{href}?token={len(signed)}"
 
     chip = read_chip(scene, AOI, settings=FAST_RETRY, sign=sign)
     assert np.isfinite(chip.band("nir")).all()
