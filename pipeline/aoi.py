@@ -33,8 +33,13 @@ MIN_AREA_KM2: Final = 0.05
 #: Largest AOI accepted: beyond this a "window" is most of an MGRS tile, almost surely a mistake.
 MAX_AREA_KM2: Final = 400.0
 #: AOI ids become file and folder names: keep them to a safe, lower-case alphabet.
-AOI_ID_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+AOI_ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _KINDS: Final = ("port", "rail")
+
+
+def is_aoi_id(text: str) -> bool:
+    """Whether ``text`` is a valid AOI id: all of it matches :data:`AOI_ID_PATTERN`."""
+    return AOI_ID_PATTERN.fullmatch(text) is not None
 
 
 def utm_epsg(lon: float, lat: float) -> int:
@@ -66,35 +71,66 @@ def area_km2(geometry: BaseGeometry) -> float:
     return float(utm.area) / 1e6
 
 
+def _position(pos: Any, where: str) -> None:
+    """Check one ``[lon, lat]`` position: finite numbers inside WGS84 bounds."""
+    if not isinstance(pos, list) or len(pos) < 2 or not all(_finite_number(v) for v in pos[:2]):
+        raise InvalidAoiError(f"{where}: position {pos!r} is not [lon, lat]")
+    lon, lat = pos[0], pos[1]
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        raise InvalidAoiError(
+            f"{where}: position {pos!r} is outside WGS84 lon/lat; AOIs must be EPSG:4326"
+        )
+
+
+def _finite_number(value: Any) -> bool:
+    """A real int or float (not a bool) that is finite as a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _ring(ring: Any, where: str) -> None:
+    """Check one linear ring: a closed list of at least 4 valid positions."""
+    if not isinstance(ring, list):
+        raise InvalidAoiError(f"{where}: a ring must be a list of positions")
+    if len(ring) < 4:
+        raise InvalidAoiError(f"{where}: a ring needs at least 4 positions, has {len(ring)}")
+    for pos in ring:
+        _position(pos, where)
+    if ring[0] != ring[-1]:
+        raise InvalidAoiError(f"{where}: ring is not closed (first position != last)")
+
+
 def _polygon(geom: Any, where: str) -> Polygon:
     if not isinstance(geom, Mapping) or geom.get("type") != "Polygon":
         kind = geom.get("type") if isinstance(geom, Mapping) else type(geom).__name__
         raise InvalidAoiError(f"{where}: geometry must be a GeoJSON Polygon, got {kind!r}")
     rings = geom.get("coordinates")
-    if not isinstance(rings, list) or not rings or not isinstance(rings[0], list):
+    if not isinstance(rings, list) or not rings:
         raise InvalidAoiError(f"{where}: Polygon has no coordinate rings")
     for ring in rings:
-        if len(ring) < 4:
-            raise InvalidAoiError(f"{where}: a ring needs at least 4 positions, has {len(ring)}")
-        if list(ring[0]) != list(ring[-1]):
-            raise InvalidAoiError(f"{where}: ring is not closed (first position != last)")
-        for pos in ring:
-            if (
-                not isinstance(pos, list)
-                or len(pos) < 2
-                or not all(isinstance(v, int | float) and math.isfinite(v) for v in pos[:2])
-            ):
-                raise InvalidAoiError(f"{where}: position {pos!r} is not [lon, lat]")
-            lon, lat = pos[0], pos[1]
-            if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-                raise InvalidAoiError(
-                    f"{where}: position {pos!r} is outside WGS84 lon/lat; AOIs must be EPSG:4326"
-                )
-    polygon = shape(dict(geom))
+        _ring(ring, where)
+    try:
+        polygon = shape({"type": "Polygon", "coordinates": rings})
+    except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
+        raise InvalidAoiError(f"{where}: not a usable polygon ({exc})") from None
     if not isinstance(polygon, Polygon) or not polygon.is_valid:
         reason = make_valid(polygon).geom_type if isinstance(polygon, Polygon) else "not a polygon"
         raise InvalidAoiError(f"{where}: polygon is not valid (self-intersecting? -> {reason})")
     return polygon
+
+
+def _feature(feature: Any, where: str) -> dict[str, Any]:
+    """A GeoJSON Feature whose ``properties`` are an object (or absent)."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise InvalidAoiError(f"{where}: every member of features must be a GeoJSON Feature")
+    props = feature.get("properties")
+    if props is not None and not isinstance(props, dict):
+        raise InvalidAoiError(f"{where}: feature properties must be an object")
+    return cast(dict[str, Any], feature)
 
 
 def _features(doc: Any, where: str) -> list[dict[str, Any]]:
@@ -108,9 +144,9 @@ def _features(doc: Any, where: str) -> list[dict[str, Any]]:
         features = doc.get("features")
         if not isinstance(features, list) or not features:
             raise InvalidAoiError(f"{where}: FeatureCollection has no features")
-        return [cast(dict[str, Any], f) for f in features]
+        return [_feature(f, where) for f in features]
     if kind == "Feature":
-        return [doc]
+        return [_feature(doc, where)]
     if kind == "Polygon":
         return [{"type": "Feature", "properties": {}, "geometry": doc}]
     raise InvalidAoiError(f"{where}: expected FeatureCollection, Feature or Polygon, got {kind!r}")
@@ -125,13 +161,9 @@ def parse_aoi(doc: Any, *, default_id: str, where: str = "<aoi>") -> Aoi:
     """
     features = _features(doc, where)
     head, *rest = features
-    if not isinstance(head, dict) or head.get("type") != "Feature":
-        raise InvalidAoiError(f"{where}: first feature is not a GeoJSON Feature")
     props = head.get("properties") or {}
-    if not isinstance(props, dict):
-        raise InvalidAoiError(f"{where}: feature properties must be an object")
     aoi_id = str(props.get("id", default_id))
-    if not AOI_ID_PATTERN.match(aoi_id):
+    if not is_aoi_id(aoi_id):
         raise InvalidAoiError(
             f"{where}: AOI id {aoi_id!r} must match {AOI_ID_PATTERN.pattern} "
             "(lower-case letters, digits, '-' and '_')"
@@ -180,7 +212,7 @@ def load_aoi(path: Path | str) -> Aoi:
         raise InvalidAoiError(f"AOI file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidAoiError(f"cannot read AOI file {str(path)!r}: {exc}") from None
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge numbers, deep nesting
         raise InvalidAoiError(f"AOI file {str(path)!r} is not valid JSON: {exc}") from None
     return parse_aoi(doc, default_id=path.stem, where=str(path))
 
@@ -209,7 +241,7 @@ def resolve_aoi(spec: str, aoi_dir: Path) -> Aoi:
     """
     if spec.endswith((".geojson", ".json")) or "/" in spec or Path(spec).is_file():
         return load_aoi(spec)
-    if not AOI_ID_PATTERN.match(spec):
+    if not is_aoi_id(spec):
         raise InvalidAoiError(f"unknown AOI {spec!r}: not a known id and not a GeoJSON path")
     candidate = Path(aoi_dir) / f"{spec}.geojson"
     if candidate.is_file():

@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
+from pipeline.safe_paths import join_inside, safe_name
 from pipeline.types import REFLECTANCE_BANDS, Aoi, Chip
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,6 @@ CREATION_OPTIONS: Final = {
     "predictor": 3,
     "interleave": "band",
 }
-_SAFE: Final = re.compile(r"[^A-Za-z0-9._-]")
 _TMP_PREFIX: Final = ".tmp-"
 
 
@@ -63,13 +62,6 @@ def aoi_key(aoi: Aoi) -> str:
     """Short hash of the AOI outline (WKB) and :data:`CHIP_FORMAT`."""
     digest = hashlib.sha256(CHIP_FORMAT.encode() + aoi.geometry.wkb)
     return digest.hexdigest()[:10]
-
-
-def _file_stem(scene_id: str) -> str:
-    safe = _SAFE.sub("_", scene_id)
-    if safe != scene_id:
-        safe += "-" + hashlib.sha256(scene_id.encode()).hexdigest()[:8]
-    return safe
 
 
 @dataclass(frozen=True)
@@ -103,8 +95,16 @@ class ChipCache:
         self.root = Path(root)
 
     def path_for(self, scene_id: str, aoi: Aoi) -> Path:
-        """Where the chip of ``scene_id`` over ``aoi`` is (or would be) cached."""
-        return self.root / aoi.id / aoi_key(aoi) / f"{_file_stem(scene_id)}.tif"
+        """Where the chip of ``scene_id`` over ``aoi`` is (or would be) cached.
+
+        The scene id (STAC metadata: hostile) is mapped onto a safe file name; the AOI id
+        must already be one. The path never leaves :attr:`root`.
+
+        Raises:
+            UnsafePathError: the AOI id cannot be a folder name.
+        """
+        stem = safe_name(scene_id)
+        return join_inside(self.root, aoi.id, aoi_key(aoi), f"{stem}.tif", what="AOI id")
 
     def get(self, scene_id: str, aoi: Aoi) -> Chip | None:
         """The cached chip, or None on a miss (an unreadable file counts as a miss)."""

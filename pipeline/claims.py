@@ -90,7 +90,7 @@ DEFAULT_BASELINE: Final = (date(2019, 1, 1), date(2023, 6, 30))
 DEFAULT_WINDOW: Final = (date(2023, 8, 1), date(2023, 11, 29))
 #: Seed of every bootstrap, so a verdict never changes between runs.
 SEED: Final = 20231129
-CLAIM_ID: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+CLAIM_ID: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class InvalidClaimsError(RasonWatchError, ValueError):
@@ -136,7 +136,7 @@ class Claim:
 
     def __post_init__(self) -> None:
         where = f"claim {self.id!r}"
-        if not CLAIM_ID.match(self.id):
+        if not CLAIM_ID.fullmatch(self.id):
             raise InvalidClaimsError(f"{where}: id must match {CLAIM_ID.pattern}")
         for name, (start, end) in (("baseline", self.baseline), ("window", self.window)):
             if end < start:
@@ -198,7 +198,7 @@ def parse_claims(source: str | Mapping[str, Any], *, where: str = "<claims>") ->
     if isinstance(source, str):
         try:
             doc: Mapping[str, Any] = tomllib.loads(source)
-        except tomllib.TOMLDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # TOMLDecodeError, or a huge integer
             raise InvalidClaimsError(f"claims file {where}: not valid TOML ({exc})") from None
     else:
         doc = source
@@ -215,6 +215,10 @@ def parse_claims(source: str | Mapping[str, Any], *, where: str = "<claims>") ->
 
 
 def _claim(cid: str, body: Any, where: str) -> Claim:
+    if not CLAIM_ID.fullmatch(cid):  # first: the id is part of every message below
+        raise InvalidClaimsError(
+            f"claims file {where}: claim {cid!r}: id must match {CLAIM_ID.pattern}"
+        )
     at = f"claims file {where}: claims.{cid}"
     if not isinstance(body, Mapping):
         raise InvalidClaimsError(f"{at} must be a table")
@@ -268,7 +272,10 @@ def _choice(value: Any, allowed: Sequence[str], at: str) -> Any:
 def _number(value: Any, at: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidClaimsError(f"{at} must be a number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        raise InvalidClaimsError(f"{at} is out of range, got {value!r}") from None
 
 
 def _window(value: Any, at: str) -> tuple[date, date]:

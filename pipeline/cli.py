@@ -50,8 +50,10 @@ def simulate(
     """Write a SIMULATED STAC archive of Sentinel-2 scenes with ground truth (truth.csv)."""
     from pipeline.progress import progress_callback
     from pipeline.simulate import load_scenario, write_archive
+    from pipeline.simulate.archive import check_out
 
     spec = load_scenario(scenario)
+    check_out(out)  # before the progress bar, so that a bad --out is one line on stderr
     with progress_callback("simulating scenes") as tick:
         summary = write_archive(spec, out, progress=tick)
     typer.echo(f"SIMULATED archive: {summary}", err=True)
@@ -115,6 +117,19 @@ OverlapOption = Annotated[
 ]
 
 
+def _check_outputs(db: Path | None, data_dir: Path) -> None:
+    """Refuse a ``--data-dir`` or ``--db`` folder that cannot be written, before any flow.
+
+    Raises:
+        OutputPathError: it lies under a regular file or in a read-only folder.
+    """
+    from pipeline.safe_paths import check_output_dir
+
+    check_output_dir(data_dir, what="--data-dir")
+    if db is not None:
+        check_output_dir(db.parent, what=f"the folder of --db {str(db)!r},")
+
+
 def _report(summary: dict[str, object], as_json: bool) -> None:
     from pipeline.run_summary import print_summary
 
@@ -141,6 +156,7 @@ def backfill(
     """Process every scene over the AOIs in a date range; resumes, skips what is done."""
     from pipeline import flow_commands
 
+    _check_outputs(db, data_dir)
     summary = flow_commands.backfill(
         start=start,
         end=end,
@@ -176,6 +192,7 @@ def run_nightly(
     """Nightly: process what is new since the last processed scene (with an overlap)."""
     from pipeline import flow_commands
 
+    _check_outputs(db, data_dir)
     summary = flow_commands.nightly(
         aois=aoi or [],
         source=source,
@@ -205,6 +222,7 @@ def serve(
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
     from pipeline import flow_commands
 
+    _check_outputs(db, data_dir)
     flow_commands.serve(
         cron=cron,
         aois=aoi or [],
@@ -376,17 +394,53 @@ def bench_sim(
         print_sim_bench(result)
 
 
+@bench_app.command("backfill")
+def bench_backfill(
+    archive: Annotated[
+        Path, typer.Option("--archive", help="Folder written by simulate (rasonwatch demo).")
+    ] = Path("data/demo-archive"),
+    start: Annotated[
+        str | None, typer.Option("--start", help="First date (default: the archive's first).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last date (default: the archive's last).")
+    ] = None,
+    concurrency: ConcurrencyOption = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Time a backfill of a SIMULATED archive: end to end, re-run, Prefect's share, RSS, stages."""
+    from pipeline.bench.backfill import parse_span, print_backfill_bench, run_backfill_bench
+    from pipeline.progress import STDERR
+
+    result = run_backfill_bench(
+        archive,
+        span=parse_span(start, end),
+        concurrency=concurrency,
+        progress=lambda line: STDERR.print(f"bench backfill: {line}"),
+    )
+    print_backfill_bench(result, as_json=as_json)
+
+
+def _usage_error_line(exc: click.ClickException | typer.TyperException) -> str:
+    """A usage error (missing or unknown option...) as one line, with where to find help."""
+    context = getattr(exc, "ctx", None)
+    path = getattr(context, "command_path", "rasonwatch")
+    message = " ".join(exc.format_message().split())
+    return f"rasonwatch: error: {message} (see '{path} --help')"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (2 for bad input of any kind)."""
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="rasonwatch", standalone_mode=False)
-    except click.exceptions.Exit as stop:
+    except (click.exceptions.Exit, typer.Exit) as stop:
         return int(stop.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, typer.TyperException) as exc:  # typer vendors its own click
+        if exc.format_message().strip():  # empty after no_args_is_help printed the help
+            typer.echo(_usage_error_line(exc), err=True)
         return 2
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("rasonwatch: aborted", err=True)
         return 1
     except RasonWatchError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from pipeline.errors import InvalidDateRangeError
 
@@ -40,9 +40,7 @@ def parse_range(start: str, end: str) -> tuple[date, date]:
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC instants covering whole days ``first`` to ``last`` inclusive."""
     start = datetime.combine(first, time.min, tzinfo=UTC)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
-        microseconds=1
-    )
+    end = datetime.combine(last, time.max, tzinfo=UTC)  # never overflows, even on date.max
     return start, end
 
 
@@ -55,9 +53,9 @@ def chunk_range(first: date, last: date, *, days: int) -> list[tuple[date, date]
     if days <= 0:
         raise ValueError(f"chunk length must be positive, got {days}")
     chunks = []
-    cursor = first
-    while cursor <= last:
-        stop = min(last, cursor + timedelta(days=days - 1))
-        chunks.append((cursor, stop))
-        cursor = stop + timedelta(days=1)
+    cursor, end = first.toordinal(), last.toordinal()  # ordinals: no overflow at date.max
+    while cursor <= end:
+        stop = min(end, cursor + days - 1)
+        chunks.append((date.fromordinal(cursor), date.fromordinal(stop)))
+        cursor = stop + 1
     return chunks

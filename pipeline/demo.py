@@ -20,6 +20,7 @@ from pipeline.backfill import BATCH_SIZE, CONCURRENCY
 from pipeline.config import Settings
 from pipeline.masks import clear_fraction
 from pipeline.progress import STDERR, progress_callback
+from pipeline.safe_paths import join_inside
 from pipeline.scene_work import ReadSpec
 from pipeline.types import Aoi, Chip, Observation, Scene
 
@@ -139,7 +140,7 @@ def run_demo(settings: Settings) -> None:
             STDERR.print(f"[yellow]No clear scene over {aoi.id}; no quicklook written.")
             continue
         scene, chip = picked
-        out = settings.data_dir / "quicklooks" / f"{aoi.id}.png"
+        out = join_inside(settings.data_dir, "quicklooks", f"{aoi.id}.png", what="AOI id")
         title = f"{aoi.id}  {scene.id}  {scene.datetime:%Y-%m-%d}"
         write_quicklook(chip, out, title=title, simulated=scene.simulated)
         STDERR.print(f"Quicklook of {aoi.id}: {out}")

@@ -53,3 +53,11 @@ class StoreError(RasonWatchError):
 
 class StoreVersionError(StoreError):
     """The store was written by a newer rason-watch (its schema is ahead of ours)."""
+
+
+class UnsafePathError(RasonWatchError, ValueError):
+    """An id cannot become a file or folder name (it could escape its folder)."""
+
+
+class OutputPathError(RasonWatchError):
+    """An output folder cannot be created or written (under a file, read-only...)."""

@@ -23,6 +23,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import StoreError
+from pipeline.safe_paths import check_output_dir
 from pipeline.store import Store
 
 GEOPARQUET_VERSION: Final = "1.0.0"
@@ -165,9 +166,11 @@ def export_store(db: Path, out: Path, *, detector_version: str | None = None) ->
     Raises:
         StoreError: ``db`` does not exist, or cannot be read.
         StoreVersionError: ``db`` is from a newer rason-watch.
+        OutputPathError: ``out`` cannot be created or written (checked before reading).
     """
     if not Path(db).is_file():
         raise StoreError(f"no results store at {str(db)!r}; run `rasonwatch backfill` first")
+    check_output_dir(out, what="--out")
     with Store(db) as store:
         detections = out / "detections.parquet"
         observations = out / "observations.csv"

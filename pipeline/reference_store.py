@@ -38,6 +38,7 @@ import numpy as np
 from affine import Affine
 
 from pipeline.reference import Reference
+from pipeline.safe_paths import check_name, join_inside
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,12 @@ class StoredReference:
 
 
 def reference_path(references_dir: Path, aoi_id: str) -> Path:
-    """``<references_dir>/<aoi_id>.npz``."""
-    return Path(references_dir) / f"{aoi_id}.npz"
+    """``<references_dir>/<aoi_id>.npz``, never outside ``references_dir``.
+
+    Raises:
+        UnsafePathError: the AOI id cannot be a file name.
+    """
+    return join_inside(references_dir, f"{check_name(aoi_id, what='AOI id')}.npz", what="AOI id")
 
 
 def save_reference(path: Path, reference: Reference, provenance: Provenance) -> Path:

@@ -9,6 +9,7 @@ files step by step, and a file from a newer version is refused.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import uuid
@@ -131,6 +132,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _check_creatable(path: Path) -> None:
+    """Refuse to create a store in a folder that is missing or not writable.
+
+    Raises:
+        StoreError: the folder does not exist, is not a folder, or is read-only.
+    """
+    parent = path.parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot create store {str(path)!r}: folder does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create store {str(path)!r}: folder {str(parent)!r} is read-only")
+
+
 class Store:
     """The SQLite results store. One connection per instance; safe across processes."""
 
@@ -138,32 +152,64 @@ class Store:
         """Open (creating and migrating as needed) the store at ``path``.
 
         Raises:
-            StoreError: the file or its folder cannot be created or is not a database.
-            StoreVersionError: the file was written by a newer rason-watch.
+            StoreError: the file or its folder cannot be created (missing, read-only), or the
+                file is not a database, or is another program's SQLite database.
+            StoreVersionError: the file was written by a newer rason-watch (left untouched).
         """
         self.path = Path(path)
         if not self.path.exists():
-            parent = self.path.parent
-            if not parent.is_dir():
-                raise StoreError(f"cannot create store {str(self.path)!r}: folder does not exist")
+            _check_creatable(self.path)
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             raise StoreError(f"cannot use store {str(self.path)!r}: {exc}") from None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"cannot use store {str(self.path)!r}: {exc}") from None
+        except BaseException:
+            self._db.close()
+            raise
 
-    def _migrate(self) -> None:
+    def _open(self) -> None:
+        """Check the schema version *before* anything that writes, then set up and migrate.
+
+        ``journal_mode = WAL`` rewrites the file header, so a store from a newer
+        rason-watch (or a file that is not a store) must be refused first to stay untouched.
+        """
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = self._check_version()
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate(version)
+
+    def _check_version(self) -> int:
+        """The file's schema version, refusing newer ones and foreign databases.
+
+        Raises:
+            StoreVersionError: the file was written by a newer rason-watch.
+            StoreError: the file is a SQLite database of something else (tables, version 0).
+        """
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise StoreVersionError(
                 f"store {str(self.path)!r} has schema version {version}, newer than this "
                 f"rason-watch ({__version__}, schema {SCHEMA_VERSION}); upgrade rason-watch"
             )
+        if version == 0:
+            tables = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise StoreError(
+                    f"{str(self.path)!r} is a SQLite database but not a rason-watch store "
+                    "(it has tables and no schema version); pass another --db"
+                )
+        return version
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade a file at ``version`` to :data:`SCHEMA_VERSION`, step by step."""
         if version == SCHEMA_VERSION:
             return
         with self._transaction():

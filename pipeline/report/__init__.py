@@ -24,6 +24,7 @@ from pipeline.evaluate import DEFAULT_CLAIMS, DEFAULT_OSINT, Evaluation, evaluat
 from pipeline.report.data import ReportData, gather
 from pipeline.report.osint import OsintPoint, load_osint
 from pipeline.report.quicklooks import Quicklook
+from pipeline.safe_paths import check_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +141,11 @@ def write_report(
         InvalidClaimsError: the claims file is missing or invalid.
         InvalidOsintError: the OSINT table is invalid.
         StoreError: the store does not exist or cannot be read.
-        OSError: ``out_dir`` cannot be written.
+        OutputPathError: ``out_dir`` lies under a file or in a read-only folder.
+        OSError: ``out_dir`` cannot be written all the same (a full disk...).
     """
     settings = settings or Settings()
+    check_output_dir(out_dir, what="--out")
     evaluation = evaluate_store(db, claims_path)
     osint: tuple[OsintPoint, ...] = ()
     if osint_path is not None and osint_path.is_file():

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,8 +62,14 @@ class ReportData:
         return self.evaluation.simulated or any(v.simulated for v in self.evaluation.verdicts)
 
 
-def _readonly(db: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+@contextmanager
+def _readonly(db: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection, closed on exit (``with sqlite3.connect()`` only commits)."""
+    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def read_provenance(db: Path, version: str | None) -> dict[tuple[str, str], Provenance]:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RasonWatchError
+from pipeline.safe_paths import check_output_dir, join_inside
 from pipeline.simulate.cog import write_cog
 from pipeline.simulate.render import render_scene
 from pipeline.simulate.scenario import Scenario
@@ -78,23 +79,31 @@ def is_archive(folder: Path) -> bool:
     return isinstance(doc, dict) and doc.get("rasonwatch:simulated") is True
 
 
-def _check_out(out: Path) -> None:
-    if not out.exists():
-        return
-    if not out.is_dir():
+def check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot hold an archive, before anything is rendered.
+
+    The archive is built in a temporary folder next to ``out``, then renamed: that folder
+    (or the nearest existing one it would be created in) must be writable.
+
+    Raises:
+        ArchiveOutputError: ``out`` is a file, or a non-empty folder that is not an archive.
+        OutputPathError: ``out`` lies under a file or in a read-only folder.
+    """
+    if out.exists() and not out.is_dir():
         raise ArchiveOutputError(f"output {str(out)!r} exists and is not a folder")
-    if any(out.iterdir()) and not is_archive(out):
+    if out.is_dir() and any(out.iterdir()) and not is_archive(out):
         raise ArchiveOutputError(
             f"output folder {str(out)!r} is not empty and is not a previous simulated archive; "
             "choose a new or empty folder"
         )
+    check_output_dir(out.parent, what=f"the folder of --out {str(out)!r},")
 
 
 def _scene_job(scenario: Scenario, index: int, root: str) -> dict[str, Any]:
     """Render one scene and write its COGs and item (runs in a worker process)."""
     scene = render_scene(scenario, index)
     item_id = scene.info.item_id
-    folder = Path(root) / COLLECTION / item_id
+    folder = join_inside(root, COLLECTION, item_id, what="item id")
     folder.mkdir(parents=True, exist_ok=True)
     size = 0
     for key, (stem, *_rest) in ASSETS.items():
@@ -192,7 +201,7 @@ def write_archive(
     """
     started = time.perf_counter()
     out = Path(out)
-    _check_out(out)
+    check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     total = len(scenario.dates)
     if workers is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ SITES: Final[Mapping[str, tuple[str, float]]] = {
 _TOP_KEYS: Final = ("seed", "start", "end", "revisit_days", "cloud_probability", "aoi")
 _AOI_KEYS: Final = ("id", "activity")
 _STEP_KEYS: Final = ("from", "ships", "railcars")
+_PLAIN_KEY: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ def _fail(where: str, key: str, problem: str) -> InvalidScenarioError:
 def _check_keys(table: Mapping[str, Any], known: tuple[str, ...], where: str, path: str) -> None:
     for key in table:
         if key not in known:
-            full = f"{path}.{key}" if path else key
+            shown = key if _PLAIN_KEY.fullmatch(str(key)) else repr(key)  # keep messages one line
+            full = f"{path}.{shown}" if path else shown
             raise _fail(where, full, f"unknown key (known keys here: {', '.join(known)})")
 
 
@@ -182,7 +185,10 @@ def _date(value: Any, where: str, key: str) -> date:
 def _number(value: Any, where: str, key: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(where, key, f"expected a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise _fail(where, key, f"{value!r} is larger than {high:g}") from None
     if not math.isfinite(number):
         raise _fail(where, key, f"{value!r} is not finite")
     if number < low:
@@ -252,7 +258,7 @@ def _dates(doc: Mapping[str, Any], where: str) -> tuple[date, date]:
         assert end is not None
         start = max(FIRST_S2_DATE, end - timedelta(days=364))
     if end is None:
-        end = start + timedelta(days=364)
+        end = date.fromordinal(min(start.toordinal() + 364, date.max.toordinal()))
     if end < start:
         raise _fail(where, "end", f"{end} is before start {start} (the range is reversed)")
     return start, end
@@ -275,7 +281,7 @@ def parse_scenario(source: str | Mapping[str, Any], *, where: str = "<scenario>"
     if isinstance(source, str):
         try:
             doc: Mapping[str, Any] = tomllib.loads(source)
-        except tomllib.TOMLDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # TOMLDecodeError, or a huge integer
             raise InvalidScenarioError(f"scenario {where}: not valid TOML: {exc}") from None
     else:
         doc = source

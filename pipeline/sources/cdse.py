@@ -22,6 +22,7 @@ from datetime import date
 from typing import Final
 
 from pipeline.errors import ReadError
+from pipeline.redaction import install_log_redaction, redact
 from pipeline.sources.s3presign import presign_get
 from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
 from pipeline.types import Aoi, Scene
@@ -115,12 +116,21 @@ class CdseSource:
                 f"cannot read {href}: CDSE S3 needs credentials; set {names} "
                 "(keys from https://eodata-s3keysmanager.dataspace.copernicus.eu)"
             )
+        install_log_redaction()  # GDAL's own messages about the signed URL go to logging
         bucket_and_key = href[len("s3://") :]
-        return presign_get(
-            f"{self.endpoint}/{bucket_and_key}",
-            access_key=self.credentials.access_key,
-            secret_key=self.credentials.secret_key,
-            session_token=self.credentials.session_token,
-            region=CDSE_S3_REGION,
-            expires_s=PRESIGN_EXPIRES_S,
-        )
+        try:
+            return presign_get(
+                f"{self.endpoint}/{bucket_and_key}",
+                access_key=self.credentials.access_key,
+                secret_key=self.credentials.secret_key,
+                session_token=self.credentials.session_token,
+                region=CDSE_S3_REGION,
+                expires_s=PRESIGN_EXPIRES_S,
+            )
+        except ValueError as exc:  # a malformed CDSE_S3_ENDPOINT or href
+            raise ReadError(f"cannot presign {redact(href)}: {exc}") from None
+
+    def __repr__(self) -> str:
+        """Endpoint and whether keys are set, never the keys."""
+        keys = "set" if self.credentials is not None else "not set"
+        return f"CdseSource(endpoint={self.endpoint!r}, credentials {keys})"

@@ -11,6 +11,7 @@ they are normalised, then de-duplicated like every other source.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -42,29 +43,57 @@ def _local_path(href: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def resolve_assets(item: Mapping[str, Any], base: Path) -> dict[str, Any]:
-    """A copy of ``item`` whose relative asset hrefs are absolute paths under ``base``."""
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a JSON array, else an empty list (hostile files hold anything)."""
+    return value if isinstance(value, list) else []
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    """The JSON objects of ``value`` when it is a JSON array."""
+    return [v for v in _list(value) if isinstance(v, Mapping)]
+
+
+def _resolve_asset(asset: Any, base: Path) -> Any:
+    """A copy of ``asset`` with a relative href made absolute (anything else unchanged)."""
+    if not isinstance(asset, Mapping):
+        return asset
+    out = dict(asset)
+    href = out.get("href")
+    if isinstance(href, str) and href and not _is_url(href):
+        with contextlib.suppress(ValueError):  # an embedded NUL: kept, its read fails
+            out["href"] = str(_local_path(href, base))
+    return out
+
+
+def resolve_assets(item: Any, base: Path) -> dict[str, Any]:
+    """A copy of ``item`` whose relative asset hrefs are absolute paths under ``base``.
+
+    Something that is not a JSON object becomes an empty item, which the normaliser then
+    refuses with a reason (counted among the skipped items, never a crash).
+    """
+    if not isinstance(item, Mapping):
+        return {}
     out = dict(item)
-    assets = {}
-    for key, asset in (item.get("assets") or {}).items():
-        asset = dict(asset)
-        href = str(asset.get("href", ""))
-        if href and not _is_url(href):
-            asset["href"] = str(_local_path(href, base))
-        assets[key] = asset
-    out["assets"] = assets
+    assets = item.get("assets")
+    out["assets"] = (
+        {key: _resolve_asset(a, base) for key, a in assets.items()}
+        if isinstance(assets, Mapping)
+        else {}
+    )
     return out
 
 
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # also huge numbers, deep nesting
         raise SourceError(f"cannot read STAC file {path}: {exc}") from None
 
 
-def _self_dir(item: Mapping[str, Any]) -> Path | None:
-    for link in item.get("links") or []:
+def _self_dir(item: Any) -> Path | None:
+    if not isinstance(item, Mapping):
+        return None
+    for link in _objects(item.get("links")):
         href = str(link.get("href", ""))
         if link.get("rel") == "self" and (href.startswith("file://") or Path(href).is_absolute()):
             return _local_path(href, Path("/")).parent
@@ -76,10 +105,10 @@ def _from_document(doc: Any, path: Path, seen: set[Path]) -> Iterator[dict[str, 
     if kind == "Feature":
         yield resolve_assets(doc, path.parent)
     elif kind == "FeatureCollection":
-        for feature in doc.get("features") or []:
+        for feature in _list(doc.get("features")):
             yield resolve_assets(feature, path.parent)
     elif kind in ("Catalog", "Collection"):
-        for link in doc.get("links") or []:
+        for link in _objects(doc.get("links")):
             href = str(link.get("href", ""))
             if link.get("rel") in ("child", "item") and href and not _is_url(href):
                 yield from iter_items(_local_path(href, path.parent), seen)
@@ -113,7 +142,7 @@ def iter_items(path: Path, seen: set[Path] | None = None) -> Iterator[dict[str, 
                 continue
             try:
                 item = json.loads(line)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise SourceError(f"{path}:{number}: not JSON: {exc}") from None
             yield resolve_assets(item, _self_dir(item) or path.parent)
         return
@@ -121,7 +150,9 @@ def iter_items(path: Path, seen: set[Path] | None = None) -> Iterator[dict[str, 
 
 
 def _when(item: Mapping[str, Any]) -> date | None:
-    props = item.get("properties") or {}
+    props = item.get("properties")
+    if not isinstance(props, Mapping):
+        return None
     raw = props.get("datetime") or props.get("start_datetime")
     if not isinstance(raw, str) or len(raw) < 10:
         return None
@@ -135,7 +166,10 @@ def _footprint(item: Mapping[str, Any]) -> BaseGeometry | None:
     footprint = item_footprint(item)
     bbox = item.get("bbox")
     if footprint is None and isinstance(bbox, list) and len(bbox) == 4:
-        west, south, east, north = (float(v) for v in bbox)
+        try:
+            west, south, east, north = (float(v) for v in bbox)
+        except (TypeError, ValueError, OverflowError):  # a malformed bbox: no footprint
+            return None
         footprint = box(west, south, east, north)
     return footprint
 

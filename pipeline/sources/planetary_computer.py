@@ -15,6 +15,7 @@ from typing import Final
 from requests import RequestException
 
 from pipeline.errors import ReadError
+from pipeline.redaction import install_log_redaction, redact
 from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
 from pipeline.types import Aoi, Scene
 
@@ -60,19 +61,34 @@ class PlanetaryComputerSource:
         """
         return self.api.search(aoi, start, end)
 
+    def __repr__(self) -> str:
+        """Name and API root only: a source never shows what it signs with."""
+        return f"PlanetaryComputerSource({self.api.url!r})"
+
     def sign(self, href: str) -> str:
         """``href`` with a fresh SAS token (from the package's token cache).
 
+        The subscription key (``PC_SDK_SUBSCRIPTION_KEY``) is read from the environment by
+        the ``planetary_computer`` package; neither it nor the token appears in any message.
+
         Raises:
-            ReadError: the token service cannot be reached.
+            ReadError: the token service cannot be reached or answers something unusable.
         """
         import planetary_computer  # imported here: slow to import, needed only to read
 
+        install_log_redaction()  # GDAL's own messages about the signed URL go to logging
         try:
             signed: str = planetary_computer.sign(href)
-        except RequestException as exc:
-            base = href.split("?", 1)[0]
+        except Exception as exc:  # any failure to sign is a read failure of this href
             raise ReadError(
-                f"cannot sign {base} with a Planetary Computer SAS token: {exc}"
-            ) from exc
+                f"cannot sign {href.split('?', 1)[0]} with a Planetary Computer SAS token: "
+                f"{_sign_failure(exc)}"
+            ) from None
         return signed
+
+
+def _sign_failure(exc: Exception) -> str:
+    """One redacted line on why signing failed (never the token service's answer itself)."""
+    if isinstance(exc, RequestException):
+        return redact(" ".join(str(exc).split())) or type(exc).__name__
+    return f"the token service answered something unusable ({type(exc).__name__})"
