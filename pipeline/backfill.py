@@ -1,23 +1,37 @@
-"""Plain-Python orchestration helpers that :mod:`pipeline.flows` calls between its tasks.
+"""A run's orchestration in plain Python; :mod:`pipeline.flows` runs it on Prefect tasks.
 
 What a run is (:class:`Job`), which dates it covers (:func:`reference_window`,
 :func:`nightly_window`), which scenes still need work (:func:`todo`, :func:`batches`), how
 many are in flight at once (:func:`bounded`), and how results are written and counted
 (:func:`record`, :class:`AoiTally`). Nothing here imports prefect.
+
+The run itself, :func:`run_all` (for each AOI: search, reference, skip what is done,
+process, record), is written once against :class:`Steps`, the few calls that do the work:
+:mod:`pipeline.flows` implements them as Prefect tasks, ``rasonwatch bench backfill`` as
+plain calls on a thread pool, to measure what Prefect costs.
+
+The reference survey tolerates scenes that cannot be read at all (a corrupt or truncated
+file, a missing asset, an AOI outside the raster): they are left out of the reference and
+stored ``failed`` with the reason, so one bad scene never blocks its AOI. Scenes that
+failed *for now* (timeouts, 5xx) are surveyed again, alone, after
+:data:`SURVEY_RETRY_DELAYS`; if some still fail, no reference is built this run (one built
+from whichever scenes happened to be readable would differ from run to run) and the AOI's
+scenes are stored ``failed``, for the next run to retry.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
-from pipeline.analyse import detector_version
+from pipeline.analyse import detector_version, reference_candidates
 from pipeline.aoi import resolve_aois
 from pipeline.chip_cache import aoi_key
 from pipeline.config import Settings
@@ -31,7 +45,8 @@ from pipeline.reference_store import (
     save_reference,
     stale_reason,
 )
-from pipeline.scene_work import ReadSpec, SceneOutcome
+from pipeline.scene_work import ReadSpec, SceneOutcome, Survey, failed, one_line
+from pipeline.stage_timer import stage
 from pipeline.store import Store
 from pipeline.types import Aoi, Scene
 
@@ -51,9 +66,15 @@ BATCH_SIZE: Final = 8
 CONCURRENCY: Final = 2
 #: Failed scenes listed by name in the summary.
 MAX_LISTED_FAILURES: Final = 10
+#: Seconds before each new survey of the scenes that failed for now (timeouts, 5xx, an
+#: expired signature): up to four more rounds, each reading only those scenes.
+SURVEY_RETRY_DELAYS: Final[list[float]] = [5.0, 15.0, 30.0, 60.0]
 
 T = TypeVar("T")
 F = TypeVar("F")
+T_co = TypeVar("T_co", covariant=True)
+#: What :attr:`Steps.log` is: a logger, or Prefect's run logger (an adapter).
+Logger = logging.Logger | logging.LoggerAdapter[Any]
 
 
 @dataclass(frozen=True)
@@ -300,11 +321,14 @@ def record(store: Store, outcomes: Sequence[SceneOutcome], tally: AoiTally, run_
     """Write each outcome (the flow is the single writer) and count it.
 
     A failure is not written over a scene another run has stored ``ok`` meanwhile; it then
-    counts as skipped.
+    counts as skipped. Each write is timed as the ``store`` stage.
     """
     for outcome in outcomes:
         o = outcome.observation
-        written = store.write(o, outcome.detections, run_id=run_id, scene_json=outcome.scene_json)
+        with stage("store"):
+            written = store.write(
+                o, outcome.detections, run_id=run_id, scene_json=outcome.scene_json
+            )
         tally.simulated = tally.simulated or o.simulated
         if not written:  # failed here, but stored ok meanwhile by another run
             tally.skipped += 1
@@ -325,3 +349,268 @@ def progress(label: str, total: int, *, enabled: bool) -> Iterator[Callable[[int
     with progress_callback(label) as tick:
         tick(0, total)
         yield lambda done: tick(done, total)
+
+
+class Handle(Protocol[T_co]):
+    """Work submitted to run elsewhere: a Prefect future, a ``concurrent.futures`` future."""
+
+    def result(self) -> T_co:
+        """Wait for the work; its value, or its exception raised."""
+        ...
+
+
+class Steps(Protocol):
+    """The calls a run is made of; :func:`run_all` decides when to make them.
+
+    :mod:`pipeline.flows` makes each a Prefect task (retries, task runs, Dask); the
+    benchmark makes them plain calls on a thread pool of the same size.
+    """
+
+    @property
+    def log(self) -> Logger:
+        """Where the run logs."""
+        ...
+
+    def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
+        """The scenes over ``aoi`` on ``start..end`` (see :func:`pipeline.scene_work.search`)."""
+        ...
+
+    def survey(self, scenes: list[Scene], aoi: Aoi) -> Handle[Survey]:
+        """Submit :func:`pipeline.scene_work.survey_batch` on ``scenes``."""
+        ...
+
+    def build_reference(self, scenes: list[Scene], aoi: Aoi) -> Reference | None:
+        """:func:`pipeline.scene_work.build_reference` of ``scenes``, waited for."""
+        ...
+
+    def share(self, reference: Reference | None) -> object:
+        """The reference as :meth:`process` takes it (sent to the workers once)."""
+        ...
+
+    def process(
+        self, scenes: list[Scene], aoi: Aoi, shared: object, note: str
+    ) -> Handle[list[SceneOutcome]]:
+        """Submit :func:`pipeline.scene_work.process_batch` on ``scenes``."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceChoice:
+    """An AOI's reference for this run, and what its survey found unreadable."""
+
+    reference: Reference | None
+    """The reference; None when none could be had (the AOI's scenes are then failed)."""
+    label: str
+    """How it was obtained, for the summary table."""
+    note: str
+    """One-line provenance kept with every observation."""
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Scene id -> reason, for scenes the survey found unreadable (stored failed as such)."""
+
+
+def _survey_round(
+    job: Job, steps: Steps, aoi: Aoi, scenes: Sequence[Scene], tick: Callable[[int], None]
+) -> Survey:
+    """Survey ``scenes`` batch by batch; a batch whose task failed is failed for now."""
+    survey = Survey()
+
+    def submit(part: list[Scene]) -> tuple[list[Scene], Handle[Survey]]:
+        return part, steps.survey(part, aoi)
+
+    done = 0
+    for part, handle in bounded(
+        batches(scenes, job.batch_size), submit, window=job.concurrency + 1
+    ):
+        try:
+            survey = survey.plus(handle.result())
+        except Exception as exc:  # the task itself failed (a worker died...): survey again
+            reason = f"survey task failed: {one_line(exc)}"
+            steps.log.warning("%s: %s", aoi.id, reason)
+            survey = survey.plus(Survey(for_now={s.id: reason for s in part}))
+        done += len(part)
+        tick(done)
+    return survey
+
+
+def survey_window(job: Job, steps: Steps, aoi: Aoi, window: Sequence[Scene]) -> Survey:
+    """Survey every scene of ``window``, then again those that failed for now.
+
+    Each new round reads only the scenes still failed for now, after the next of
+    :data:`SURVEY_RETRY_DELAYS`.
+    """
+    with progress(f"{aoi.id}: reference", len(window), enabled=job.show_progress) as tick:
+        survey = _survey_round(job, steps, aoi, window, tick)
+    for delay in SURVEY_RETRY_DELAYS:
+        if not survey.for_now:
+            break
+        steps.log.warning(
+            "%s: %d scenes failed for now; surveying them again in %g s",
+            aoi.id,
+            len(survey.for_now),
+            delay,
+        )
+        time.sleep(delay)
+        again = [s for s in window if s.id in survey.for_now]
+        survey = survey.then(_survey_round(job, steps, aoi, again, lambda done: None))
+    return survey
+
+
+def _clear_fractions(window: Sequence[Scene], survey: Survey) -> list[tuple[str, float]]:
+    """The survey's clear fractions in the window's (time) order."""
+    order = {scene.id: n for n, scene in enumerate(window)}
+    return sorted(survey.fractions, key=lambda pair: order[pair[0]])
+
+
+def _build(
+    job: Job, steps: Steps, aoi: Aoi, window: Sequence[Scene], span: tuple[date, date]
+) -> ReferenceChoice:
+    """Survey the window, pick the clearest scenes, build the reference and save it."""
+    log = steps.log
+    survey = survey_window(job, steps, aoi, window)
+    if survey.for_now:
+        log.warning(
+            "%s: %d scenes could not be surveyed for now; no reference this run",
+            aoi.id,
+            len(survey.for_now),
+        )
+        label = f"none ({len(survey.for_now)} scenes unreadable for now)"
+        return ReferenceChoice(None, label, "none", survey.unreadable)
+    for scene_id, reason in survey.unreadable.items():
+        log.warning("%s: %s left out of the reference: %s", aoi.id, scene_id, reason)
+    chosen = set(reference_candidates(_clear_fractions(window, survey)))
+    picked = [s for s in window if s.id in chosen]
+    try:
+        reference = steps.build_reference(picked, aoi) if picked else None
+    except Exception as exc:
+        log.warning("%s: no reference this run: %s", aoi.id, one_line(exc))
+        return ReferenceChoice(None, "none (chips unreadable for now)", "none", survey.unreadable)
+    if reference is None:
+        log.warning(
+            "%s: too few clear scenes for a reference (%d qualify); the AOI's scenes "
+            "are stored failed until one can be built",
+            aoi.id,
+            len(picked),
+        )
+        return ReferenceChoice(None, "none (too few clear scenes)", "none", survey.unreadable)
+    provenance = save_built_reference(job, aoi, reference, picked, span, window)
+    log.info("%s: reference saved, %s", aoi.id, provenance.summary())
+    label = f"built ({len(reference.scene_ids)} scenes)"
+    return ReferenceChoice(reference, label, f"built, {provenance.summary()}", survey.unreadable)
+
+
+def choose_reference(
+    job: Job, steps: Steps, aoi: Aoi, scenes: list[Scene], start: date, end: date
+) -> ReferenceChoice:
+    """The AOI's saved reference, or a new one when it is missing or stale (then saved)."""
+    first, last = reference_window(start, end)
+    same = (first, last) == (start, end)
+    window = scenes if same else steps.search(aoi, first, last)
+    stored, reason = saved_reference(job, aoi, available=len(window), window_end=end)
+    if stored is not None and reason is None:
+        steps.log.info("%s: using the saved reference, %s", aoi.id, stored.provenance.summary())
+        label = f"saved ({len(stored.reference.scene_ids)} scenes)"
+        return ReferenceChoice(stored.reference, label, f"saved, {stored.provenance.summary()}")
+    steps.log.info("%s: building the reference (%s) from %d scenes", aoi.id, reason, len(window))
+    return _build(job, steps, aoi, window, (first, last))
+
+
+def outcomes_of(
+    handle: Handle[list[SceneOutcome]], batch: Sequence[Scene], aoi: Aoi
+) -> list[SceneOutcome]:
+    """The batch's outcomes; if its task failed, every scene is failed with the reason."""
+    try:
+        return handle.result()
+    except Exception as exc:
+        reason = f"task failed: {one_line(exc)}"
+        return [failed(scene, aoi, reason) for scene in batch]
+
+
+def _process(
+    job: Job,
+    steps: Steps,
+    aoi: Aoi,
+    scenes: Sequence[Scene],
+    choice: ReferenceChoice,
+) -> Iterator[list[SceneOutcome]]:
+    """Outcomes batch by batch: the scenes the survey found unreadable first (not read
+    again), then the others read and analysed, a bounded number of batches in flight."""
+    known = [s for s in scenes if s.id in choice.unreadable]
+    if known:
+        yield [failed(s, aoi, choice.unreadable[s.id]) for s in known]
+    shared = steps.share(choice.reference)
+
+    def submit(batch: list[Scene]) -> tuple[list[Scene], Handle[list[SceneOutcome]]]:
+        return batch, steps.process(batch, aoi, shared, choice.note)
+
+    rest = [s for s in scenes if s.id not in choice.unreadable]
+    for batch, handle in bounded(batches(rest, job.batch_size), submit, window=job.concurrency + 1):
+        yield outcomes_of(handle, batch, aoi)
+
+
+def run_aoi(
+    job: Job, steps: Steps, store: Store, aoi: Aoi, span: tuple[date, date], run_id: str
+) -> AoiTally:
+    """Everything for one AOI: search, reference, skip what is done, process, record."""
+    start, end = span
+    tally = AoiTally(aoi.id, start, end)
+    scenes = steps.search(aoi, start, end)
+    remaining = todo(scenes, store.done_scene_ids(aoi.id, job.detector_version))
+    tally.scenes, tally.skipped = len(scenes), len(scenes) - len(remaining)
+    tally.simulated = any(s.simulated for s in scenes)
+    steps.log.info(
+        "%s: %d scenes in %s..%s, %d already done, %d to process",
+        aoi.id,
+        len(scenes),
+        start,
+        end,
+        tally.skipped,
+        len(remaining),
+    )
+    if remaining:
+        choice = choose_reference(job, steps, aoi, scenes, start, end)
+        tally.reference = choice.label
+        label = f"{aoi.id}: scenes"
+        with progress(label, len(remaining), enabled=job.show_progress) as tick:
+            for outcomes in _process(job, steps, aoi, remaining, choice):
+                record(store, outcomes, tally, run_id)
+                tick(tally.ok + tally.failed)
+    tally.done()
+    _log_tally(steps.log, tally)
+    return tally
+
+
+def _log_tally(log: Logger, tally: AoiTally) -> None:
+    for scene_id, error in tally.failures:
+        log.warning("%s %s failed: %s", tally.aoi, scene_id, error)
+    log.info(
+        "%s: %d ok, %d failed, %d skipped in %.1f s",
+        tally.aoi,
+        tally.ok,
+        tally.failed,
+        tally.skipped,
+        tally.seconds,
+    )
+
+
+def run_all(
+    job: Job,
+    steps: Steps,
+    store: Store,
+    command: str,
+    windows: Mapping[str, tuple[date, date]],
+    parameters: dict[str, object],
+) -> tuple[str, list[AoiTally]]:
+    """Run every AOI of ``job`` over its window, as one run in ``store``.
+
+    Returns:
+        The run id and one tally per AOI.
+    """
+    run_id = store.start_run(command, parameters, job.detector_version)
+    tallies = [run_aoi(job, steps, store, aoi, windows[aoi.id], run_id) for aoi in job.aois]
+    store.finish_run(
+        run_id,
+        n_ok=sum(t.ok for t in tallies),
+        n_failed=sum(t.failed for t in tallies),
+        n_skipped=sum(t.skipped for t in tallies),
+    )
+    return run_id, tallies

@@ -2,10 +2,11 @@
 
 Thin by design: each task wraps a call into :mod:`pipeline.scene_work` (survey, build a
 reference, process scenes) or a source search, and only failures of the network step are
-retried. Each flow reads as a straight line: search, reference, plan, process, record,
-summarise. The flow itself writes the store (tasks return results), so there is a single
-writer whatever runs the tasks: threads by default, or an existing Dask cluster through
-prefect-dask's ``DaskTaskRunner``.
+retried. The run itself (for each AOI: search, reference, plan, process, record) is
+:func:`pipeline.backfill.run_all`, plain Python over :class:`PrefectSteps`, which makes
+each step one of these tasks; the flows add the summary artifacts. The flow itself writes
+the store (tasks return results), so there is a single writer whatever runs the tasks:
+threads by default, or an existing Dask cluster through prefect-dask's ``DaskTaskRunner``.
 
 Scenes go to tasks in batches (:data:`pipeline.backfill.BATCH_SIZE`): a Prefect task
 costs ~15 ms of orchestration on 2 cores, a scene ~0.1-0.2 s of work. A batch is read and
@@ -20,7 +21,6 @@ the annotations, and a served flow reaches its run process by value (cloudpickle
 string annotations such as ``date | None`` could no longer be resolved.
 """
 
-from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar, cast
@@ -37,9 +37,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.types.entrypoint import EntrypointType
 
 from pipeline import backfill, scene_work
-from pipeline.analyse import reference_candidates
-from pipeline.backfill import AoiTally, Job
-from pipeline.config import Settings
+from pipeline.backfill import Job
 from pipeline.errors import (
     InvalidDateRangeError,
     RasonWatchError,
@@ -48,8 +46,8 @@ from pipeline.errors import (
 )
 from pipeline.reference import Reference
 from pipeline.run_summary import markdown, summarise
-from pipeline.scene_work import ReadSpec, SceneOutcome
-from pipeline.sources import DEFAULT_SOURCE, open_source
+from pipeline.scene_work import ReadSpec, SceneOutcome, Survey
+from pipeline.sources import DEFAULT_SOURCE
 from pipeline.store import Store
 from pipeline.types import Aoi, Scene
 
@@ -109,20 +107,17 @@ def _retry_search(task: Task[..., Any], task_run: TaskRun, state: State[Any]) ->
 )
 def search_scenes(source: str, aoi: Aoi, start: date, end: date) -> list[Scene]:
     """Scenes over ``aoi`` on ``start..end`` (network)."""
-    return open_source(source, Settings()).search(aoi, start, end)
+    return scene_work.search(source, aoi, start, end)
 
 
-@task(
-    name="survey-chips",
-    retries=2,
-    retry_delay_seconds=READ_RETRY_DELAYS,
-    retry_condition_fn=_retry_transient,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
-def survey_chips(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> list[tuple[str, float]]:
-    """Read (and cache) chips, return their clear fractions (network)."""
-    return scene_work.survey_batch(scenes, aoi, spec, final=_final_attempt())
+@task(name="survey-chips", cache_policy=NO_CACHE, persist_result=False)
+def survey_chips(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> Survey:
+    """Read (and cache) chips, return their clear fractions and failures (network).
+
+    Not retried as a task: the flow surveys again only the scenes that failed for now
+    (:func:`pipeline.backfill.survey_window`), instead of re-reading a whole batch.
+    """
+    return scene_work.survey_batch(scenes, aoi, spec)
 
 
 @task(
@@ -166,136 +161,49 @@ def process_scenes(
     analysis never runs twice. The chips stay inside the task, so neither Prefect's
     futures nor Dask carry them: only the small outcomes come back.
     """
-    reads = scene_work.read_batch(scenes, aoi, spec, final=_final_attempt())
-    return scene_work.analyse_batch(
-        reads, scenes, aoi, reference=reference, reference_note=reference_note
+    return scene_work.process_batch(
+        scenes, aoi, spec, reference, reference_note, final=_final_attempt()
     )
 
 
-def _outcomes(
-    future: PrefectFuture[list[SceneOutcome]], batch: Sequence[Scene], aoi: Aoi
-) -> list[SceneOutcome]:
-    """The batch's outcomes; if its tasks crashed, every scene is failed with the reason."""
-    try:
-        return future.result()
-    except Exception as exc:
-        reason = f"task failed: {scene_work.one_line(exc)}"
-        return [scene_work.failed(scene, aoi, reason) for scene in batch]
+class PrefectSteps:
+    """The steps of :func:`pipeline.backfill.run_all` as this module's Prefect tasks.
 
-
-def _reference(
-    job: Job, aoi: Aoi, scenes: list[Scene], start: date, end: date
-) -> tuple[Reference | None, str, str]:
-    """Load the AOI's saved reference, or rebuild it when missing or stale, and save it.
-
-    Returns:
-        The reference (None when too few clear scenes), a short label for the summary
-        table, and a one-line provenance note kept with every observation.
+    The tasks are looked up when called, so a test may swap one for a variant.
     """
-    logger = get_run_logger()
-    first, last = backfill.reference_window(start, end)
-    same = (first, last) == (start, end)
-    window = scenes if same else search_scenes(job.source, aoi, first, last)
-    stored, reason = backfill.saved_reference(job, aoi, available=len(window), window_end=end)
-    if stored is not None and reason is None:
-        logger.info("%s: using the saved reference, %s", aoi.id, stored.provenance.summary())
-        label = f"saved ({len(stored.reference.scene_ids)} scenes)"
-        return stored.reference, label, f"saved, {stored.provenance.summary()}"
-    logger.info("%s: building the reference (%s) from %d scenes", aoi.id, reason, len(window))
-    fractions: list[tuple[str, float]] = []
 
-    def survey(part: list[Scene]) -> tuple[int, PrefectFuture[list[tuple[str, float]]]]:
-        return len(part), survey_chips.submit(part, aoi, job.read_spec)
+    def __init__(self, job: Job) -> None:
+        self.source = job.source
+        self.spec = job.read_spec
 
-    parts = backfill.batches(window, job.batch_size)
-    with backfill.progress(f"{aoi.id}: reference", len(window), enabled=job.show_progress) as tick:
-        surveyed = 0
-        unsurveyed = 0
-        for size, done in backfill.bounded(parts, survey, window=job.concurrency + 1):
-            try:
-                fractions += done.result()
-            except Exception as exc:
-                logger.warning("%s: survey batch failed: %s", aoi.id, scene_work.one_line(exc))
-                unsurveyed += size
-            surveyed += size
-            tick(surveyed)
-    if unsurveyed:
-        # A reference from whichever scenes happened to be readable would differ from run
-        # to run; none is built or saved, the AOI's scenes are stored failed, and the next
-        # run (faults passed) builds the same reference a clean run would have.
-        logger.warning(
-            "%s: %d scenes could not be surveyed; no reference this run", aoi.id, unsurveyed
-        )
-        return None, f"none ({unsurveyed} scenes unreadable)", "none"
-    chosen = set(reference_candidates(fractions))
-    picked = [s for s in window if s.id in chosen]
-    reference = build_reference(picked, aoi, job.read_spec) if picked else None
-    if reference is None:
-        logger.warning(
-            "%s: too few clear scenes for a reference (%d qualify); the AOI's scenes "
-            "are stored failed until one can be built",
-            aoi.id,
-            len(picked),
-        )
-        return None, "none (too few clear scenes)", "none"
-    provenance = backfill.save_built_reference(job, aoi, reference, picked, (first, last), window)
-    logger.info("%s: reference saved, %s", aoi.id, provenance.summary())
-    label = f"built ({len(reference.scene_ids)} scenes)"
-    return reference, label, f"built, {provenance.summary()}"
+    @property
+    def log(self) -> backfill.Logger:
+        """The flow run's logger (shows in the Prefect UI)."""
+        return get_run_logger()
 
+    def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
+        """One ``search-scenes`` task, waited for."""
+        return search_scenes(self.source, aoi, start, end)
 
-def _process(
-    job: Job, aoi: Aoi, scenes: list[Scene], reference: Reference | None, note: str
-) -> Iterator[list[SceneOutcome]]:
-    """Read and analyse ``scenes`` batch by batch, a bounded number in flight."""
-    shared = share_reference.submit(reference)
+    def survey(self, scenes: list[Scene], aoi: Aoi) -> PrefectFuture[Survey]:
+        """One ``survey-chips`` task, submitted."""
+        return survey_chips.submit(scenes, aoi, self.spec)
 
-    def submit(batch: list[Scene]) -> tuple[list[Scene], PrefectFuture[list[SceneOutcome]]]:
-        # Prefect resolves the shared reference's future before the task runs.
-        future = process_scenes.submit(batch, aoi, job.read_spec, shared, note)  # type: ignore[call-overload]
-        return batch, future
+    def build_reference(self, scenes: list[Scene], aoi: Aoi) -> Reference | None:
+        """One ``build-reference`` task, waited for."""
+        return build_reference(scenes, aoi, self.spec)
 
-    parts = backfill.batches(scenes, job.batch_size)
-    for batch, future in backfill.bounded(parts, submit, window=job.concurrency + 1):
-        yield _outcomes(future, batch, aoi)
+    def share(self, reference: Reference | None) -> object:
+        """One ``share-reference`` task, submitted: its future goes to every batch."""
+        return share_reference.submit(reference)
 
-
-def _run_aoi(job: Job, store: Store, aoi: Aoi, start: date, end: date, run_id: str) -> AoiTally:
-    """Everything for one AOI: search, reference, skip what is done, process, record."""
-    logger = get_run_logger()
-    tally = AoiTally(aoi.id, start, end)
-    scenes = search_scenes(job.source, aoi, start, end)
-    remaining = backfill.todo(scenes, store.done_scene_ids(aoi.id, job.detector_version))
-    tally.scenes, tally.skipped = len(scenes), len(scenes) - len(remaining)
-    tally.simulated = any(s.simulated for s in scenes)
-    logger.info(
-        "%s: %d scenes in %s..%s, %d already done, %d to process",
-        aoi.id,
-        len(scenes),
-        start,
-        end,
-        tally.skipped,
-        len(remaining),
-    )
-    if remaining:
-        reference, tally.reference, note = _reference(job, aoi, scenes, start, end)
-        label = f"{aoi.id}: scenes"
-        with backfill.progress(label, len(remaining), enabled=job.show_progress) as tick:
-            for outcomes in _process(job, aoi, remaining, reference, note):
-                backfill.record(store, outcomes, tally, run_id)
-                tick(tally.ok + tally.failed)
-    tally.done()
-    for scene_id, error in tally.failures:
-        logger.warning("%s %s failed: %s", aoi.id, scene_id, error)
-    logger.info(
-        "%s: %d ok, %d failed, %d skipped in %.1f s",
-        aoi.id,
-        tally.ok,
-        tally.failed,
-        tally.skipped,
-        tally.seconds,
-    )
-    return tally
+    def process(
+        self, scenes: list[Scene], aoi: Aoi, shared: object, note: str
+    ) -> PrefectFuture[list[SceneOutcome]]:
+        """One ``process-scenes`` task, submitted (Prefect resolves ``shared`` first)."""
+        future: PrefectFuture[list[SceneOutcome]]
+        future = process_scenes.submit(scenes, aoi, self.spec, shared, note)  # type: ignore[call-overload]
+        return future
 
 
 def _run(job: Job, command: str, windows: dict[str, tuple[date, date]]) -> dict[str, Any]:
@@ -303,13 +211,8 @@ def _run(job: Job, command: str, windows: dict[str, tuple[date, date]]) -> dict[
     job.data_dir.mkdir(parents=True, exist_ok=True)
     with Store(job.db) as store:
         parameters = {**job.parameters(windows), "prefect_flow_run_id": str(flow_run.id)}
-        run_id = store.start_run(command, parameters, job.detector_version)
-        tallies = [_run_aoi(job, store, aoi, *windows[aoi.id], run_id) for aoi in job.aois]
-        store.finish_run(
-            run_id,
-            n_ok=sum(t.ok for t in tallies),
-            n_failed=sum(t.failed for t in tallies),
-            n_skipped=sum(t.skipped for t in tallies),
+        run_id, tallies = backfill.run_all(
+            job, PrefectSteps(job), store, command, windows, parameters
         )
     summary = summarise(
         command, tallies, run_id=run_id, detector_version=job.detector_version, db=str(job.db)

@@ -1,6 +1,7 @@
 """The work done per batch of scenes, wherever it runs (a thread, a Dask worker).
 
-Plain Python: :mod:`pipeline.flows` wraps each function in one Prefect task. Reading
+Plain Python: :mod:`pipeline.flows` wraps each function in one Prefect task, and
+``rasonwatch bench backfill`` calls the same functions without Prefect. Reading
 (:func:`read_batch`, :func:`survey_batch`) touches the network and may be retried; analysis
 (:func:`analyse_batch`) is pure and never raises for one bad scene: every scene comes back
 as a :class:`SceneOutcome`, ``ok`` or ``failed`` with a one-line reason.
@@ -10,15 +11,26 @@ retries) is kept aside while the rest of the batch is read and cached; then
 :class:`TransientReadError` is raised so that the task is retried, and the retry finds the
 good chips in the cache. On the last attempt (``final=True``) such scenes come back as
 failures instead, to be retried by a later run.
+
+What may pass later
+    A remote read that timed out, got a 5xx, or got a 401/403 may pass: every attempt signs
+    the href afresh, which cures an expired SAS token or presigned URL. A file on this
+    machine reads the same every time, so whatever failed there (a truncated or corrupt
+    file) is never retried within the run. Neither is a scene whose STAC item lacks a band
+    asset, nor an AOI outside the scene's raster. Every failed scene is tried again by the
+    next run.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Final
 
 from pipeline.analyse import (
     SceneAnalysis,
@@ -29,18 +41,32 @@ from pipeline.analyse import (
 )
 from pipeline.chip_cache import ChipCache
 from pipeline.cog import classify, read_chip
-from pipeline.config import Settings
+from pipeline.config import BANDS, Settings
 from pipeline.errors import AoiOutsideSceneError, ReadError
 from pipeline.masks import clear_fraction
 from pipeline.reference import Reference
 from pipeline.scene_table import scene_summary
 from pipeline.sources import open_source
+from pipeline.stage_timer import stage
 from pipeline.store import DetectionRow
 from pipeline.types import Aoi, Chip, Observation, Scene
+
+#: GDAL's words for a tile that ends past the bytes it got (a cut file or a cut transfer).
+_TRUNCATED: Final = re.compile(r"got \d+ bytes, expected \d+")
+#: GDAL's words for a refused request: an expired signature, cured by signing afresh.
+_REFUSED: Final = re.compile(r"HTTP response code: 40[13]\b")
+#: GDAL's words for a file that is not a TIFF at all.
+_NOT_TIFF: Final = re.compile(
+    r"not recognized as being in a supported file format|not a tiff", re.IGNORECASE
+)
 
 
 class TransientReadError(ReadError):
     """Some chips of a batch could not be read for now (timeouts, 5xx); retry the batch."""
+
+
+class MissingAssetError(ReadError):
+    """The scene's STAC item has no usable asset (or href) for a band every chip needs."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +91,36 @@ class ChipRead:
     """The pixels, when read."""
     error: str | None = None
     """One-line reason, when not."""
+    transient: bool = False
+    """The failure may pass if the scene is read again in this run."""
+
+
+@dataclass(frozen=True, eq=False)
+class Survey:
+    """What reading some scenes for a reference found: clear fractions, and failures."""
+
+    fractions: tuple[tuple[str, float], ...] = ()
+    """``(scene id, clear fraction over the AOI)`` of each scene read, in the order read."""
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+    """Scene id -> reason, for reads that would fail again (corrupt, missing, outside)."""
+    for_now: Mapping[str, str] = field(default_factory=dict)
+    """Scene id -> reason, for reads that may pass later (timeouts, 5xx)."""
+
+    def plus(self, other: Survey) -> Survey:
+        """This survey and ``other``, a survey of other scenes."""
+        return Survey(
+            self.fractions + other.fractions,
+            {**self.unreadable, **other.unreadable},
+            {**self.for_now, **other.for_now},
+        )
+
+    def then(self, again: Survey) -> Survey:
+        """This survey once its :attr:`for_now` scenes were surveyed ``again``."""
+        return Survey(
+            self.fractions + again.fractions,
+            {**self.unreadable, **again.unreadable},
+            dict(again.for_now),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +140,17 @@ def _signer(source: str) -> Callable[[str], str]:
     return open_source(source, Settings()).sign
 
 
+def search(source: str, aoi: Aoi, start: date, end: date) -> list[Scene]:
+    """The scenes ``--source`` lists over ``aoi`` on ``start..end`` (the ``search`` stage).
+
+    Raises:
+        InvalidDateRangeError: ``end`` is before ``start``.
+        SourceError: the source is unreachable or answers something unusable.
+    """
+    with stage("search"):
+        return open_source(source, Settings()).search(aoi, start, end)
+
+
 def one_line(exc: BaseException) -> str:
     """``Type: message`` on one line, for the ``error`` column."""
     text = " ".join(str(exc).split()) or "no message"
@@ -94,27 +161,75 @@ def is_transient(exc: BaseException) -> bool:
     """Whether a failed chip read may succeed if tried again later."""
     if isinstance(exc, TransientReadError):
         return True
-    if not isinstance(exc, ReadError) or isinstance(exc, AoiOutsideSceneError):
+    if not isinstance(exc, ReadError) or isinstance(exc, AoiOutsideSceneError | MissingAssetError):
         return False
     transient, _ = classify(exc)
     return transient and "has no asset" not in str(exc) and "another grid" not in str(exc)
 
 
+def is_local(scene: Scene) -> bool:
+    """Whether every asset of ``scene`` is a file on this machine (no URL, no ``/vsi`` path)."""
+    return all(
+        href.startswith("file://") or ("://" not in href and not href.startswith("/vsi"))
+        for href in (asset.href for asset in scene.assets.values())
+    )
+
+
+def may_pass(exc: BaseException, scene: Scene) -> bool:
+    """Whether reading ``scene`` again in this run may succeed where it failed with ``exc``.
+
+    Only remote reads may: after a timeout, a 5xx, or a 401/403 (the next attempt signs the
+    href afresh).
+    """
+    if is_local(scene):
+        return False
+    return is_transient(exc) or (isinstance(exc, ReadError) and bool(_REFUSED.search(str(exc))))
+
+
+def describe(exc: BaseException, scene: Scene) -> str:
+    """Why reading ``scene`` failed, in one line, naming the file's problem first."""
+    text = one_line(exc)
+    if _TRUNCATED.search(text):
+        return f"{'truncated file' if is_local(scene) else 'truncated read'}: {text}"
+    if _NOT_TIFF.search(text):
+        return f"not a TIFF: {text}"
+    return text
+
+
+def check_assets(scene: Scene) -> None:
+    """Fail when ``scene`` lacks a band every chip needs.
+
+    Raises:
+        MissingAssetError: an asset, or its href, is missing (named in the message).
+    """
+    missing = [band for band in BANDS if band not in scene.assets or not scene.assets[band].href]
+    if missing:
+        raise MissingAssetError(
+            f"missing asset {', '.join(missing)}: the STAC item of {scene.id} has no usable "
+            "href for it"
+        )
+
+
 def read_one(scene: Scene, aoi: Aoi, spec: ReadSpec) -> Chip:
     """The chip of ``scene`` over ``aoi``: from the cache, else from the source (then cached).
 
+    Timed as the ``read`` stage.
+
     Raises:
+        MissingAssetError: the scene lacks a band asset.
         ReadError: the source cannot be read (see :func:`pipeline.cog.read_chip`).
     """
-    cache = ChipCache(spec.cache_dir) if spec.cache_dir is not None else None
-    if cache is not None:
-        cached = cache.get(scene.id, aoi)
-        if cached is not None:
-            return cached
-    chip = read_chip(scene, aoi, settings=spec.settings, sign=_signer(spec.source))
-    if cache is not None:
-        cache.put(chip, aoi)
-    return chip
+    with stage("read"):
+        check_assets(scene)
+        cache = ChipCache(spec.cache_dir) if spec.cache_dir is not None else None
+        if cache is not None:
+            cached = cache.get(scene.id, aoi)
+            if cached is not None:
+                return cached
+        chip = read_chip(scene, aoi, settings=spec.settings, sign=_signer(spec.source))
+        if cache is not None:
+            cache.put(chip, aoi)
+        return chip
 
 
 def read_batch(
@@ -131,9 +246,10 @@ def read_batch(
         try:
             reads.append(ChipRead(scene.id, read_one(scene, aoi, spec)))
         except Exception as exc:
-            if is_transient(exc) and not final:
-                transient.append(f"{scene.id}: {one_line(exc)}")
-            reads.append(ChipRead(scene.id, None, one_line(exc)))
+            reason, again = describe(exc, scene), may_pass(exc, scene)
+            if again and not final:
+                transient.append(f"{scene.id}: {reason}")
+            reads.append(ChipRead(scene.id, None, reason, transient=again))
     if transient:
         raise TransientReadError(
             f"{len(transient)} of {len(scenes)} chips over {aoi.id} failed for now; "
@@ -142,28 +258,42 @@ def read_batch(
     return reads
 
 
-def survey_batch(
-    scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec, *, final: bool = True
-) -> list[tuple[str, float]]:
-    """``(scene id, clear fraction)`` of each readable scene (chips land in the cache).
+def survey_batch(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Survey:
+    """Clear fraction of each scene that can be read (chips land in the cache).
 
-    Raises:
-        TransientReadError: as :func:`read_batch`.
+    Never raises for a scene: each failure is kept in the :class:`Survey`, as ``for_now``
+    when a later read may pass, as ``unreadable`` otherwise.
     """
-    out = []
-    for read in read_batch(scenes, aoi, spec, final=final):
-        if read.chip is not None:
-            out.append((read.scene_id, clear_fraction(clear_pixels(read.chip), read.chip.valid)))
-    return out
+    fractions: list[tuple[str, float]] = []
+    unreadable: dict[str, str] = {}
+    for_now: dict[str, str] = {}
+    for read in read_batch(scenes, aoi, spec, final=True):
+        if read.chip is None:
+            failures = for_now if read.transient else unreadable
+            failures[read.scene_id] = read.error or "chip was not read"
+            continue
+        try:
+            clear = clear_fraction(clear_pixels(read.chip), read.chip.valid)
+        except Exception as exc:  # a pathological chip: keep it out of the reference
+            unreadable[read.scene_id] = f"survey failed: {one_line(exc)}"
+            continue
+        fractions.append((read.scene_id, clear))
+    return Survey(tuple(fractions), unreadable, for_now)
 
 
 def build_reference(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Reference | None:
-    """Read the chosen scenes' chips (unreadable ones are left out) and composite them.
+    """Read the chosen scenes' chips and composite them.
+
+    A chip that cannot be read at all is left out; one that failed for now raises, so that a
+    reference is never built from whichever chips happened to be readable.
 
     Returns None when too few of them are clear (see
     :func:`pipeline.analyse.reference_from_chips`).
+
+    Raises:
+        TransientReadError: some chips may be readable later.
     """
-    chips = [r.chip for r in read_batch(scenes, aoi, spec) if r.chip is not None]
+    chips = [r.chip for r in read_batch(scenes, aoi, spec, final=False) if r.chip is not None]
     return reference_from_chips(chips) if chips else None
 
 
@@ -196,6 +326,8 @@ def analyse_batch(
 ) -> list[SceneOutcome]:
     """Analyse each read chip; a read failure or an analysis error becomes a failed outcome.
 
+    Each analysis is timed as the ``detect`` stage.
+
     Args:
         reads: :func:`read_batch` output, in the order of ``scenes``.
         scenes: the scenes.
@@ -212,7 +344,8 @@ def analyse_batch(
             outcomes.append(failed(scene, aoi, reason))
             continue
         try:
-            result: SceneAnalysis = analyse_chip(read.chip, scene, aoi, reference=reference)
+            with stage("detect"):
+                result: SceneAnalysis = analyse_chip(read.chip, scene, aoi, reference=reference)
         except Exception as exc:  # a bug or a pathological chip: record it, carry on
             outcomes.append(failed(scene, aoi, f"analysis failed: {one_line(exc)}"))
             continue
@@ -223,3 +356,23 @@ def analyse_batch(
             SceneOutcome(observation, result.detections, _provenance(scene, reference_note))
         )
     return outcomes
+
+
+def process_batch(
+    scenes: Sequence[Scene],
+    aoi: Aoi,
+    spec: ReadSpec,
+    reference: Reference | None,
+    reference_note: str | None,
+    *,
+    final: bool = True,
+) -> list[SceneOutcome]:
+    """Read a batch of chips, then analyse them: the outcome of every scene.
+
+    Only the read can raise (before anything is analysed), so a retry never analyses twice.
+
+    Raises:
+        TransientReadError: as :func:`read_batch`.
+    """
+    reads = read_batch(scenes, aoi, spec, final=final)
+    return analyse_batch(reads, scenes, aoi, reference=reference, reference_note=reference_note)

@@ -184,8 +184,9 @@ def _fast_retries() -> Iterator[None]:
     """Short GDAL timeout and retry delays, so that a faulty backfill takes seconds.
 
     The flow builds its own ``Settings`` (``pipeline.backfill.Settings``), whose GDAL options
-    default to ``pipeline.config.GDAL_ENV`` at construction time, and looks its tasks up in
-    ``pipeline.flows`` when it runs; all three are patched for the duration of the block.
+    default to ``pipeline.config.GDAL_ENV`` at construction time, looks its tasks up in
+    ``pipeline.flows`` when it runs, and waits ``pipeline.backfill.SURVEY_RETRY_DELAYS``
+    between survey rounds; all four are patched for the duration of the block.
     """
     import pipeline.config as config
     from pipeline import backfill, flows
@@ -195,11 +196,8 @@ def _fast_retries() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(config, "GDAL_ENV", MappingProxyType(gdal))
         patch.setattr(backfill, "Settings", functools.partial(Settings, retry_backoff_s=0.05))
-        for name, delays in (
-            ("survey_chips", [0.1, 0.2]),
-            ("process_scenes", [0.1, 0.2]),
-            ("build_reference", [0.1]),
-        ):
+        patch.setattr(backfill, "SURVEY_RETRY_DELAYS", [0.1] * len(backfill.SURVEY_RETRY_DELAYS))
+        for name, delays in (("process_scenes", [0.1, 0.2]), ("build_reference", [0.1])):
             task = getattr(flows, name)
             patch.setattr(flows, name, task.with_options(retry_delay_seconds=delays))
         yield
@@ -259,6 +257,8 @@ class FaultyRun:
     """Requests the proxy saw during the faulty run."""
     seconds: float
     """Wall time of the faulty run."""
+    clean_seconds: float
+    """Wall time of the same backfill through the proxy without faults, into a fresh store."""
 
     @property
     def ok(self) -> set[tuple[str, str]]:
@@ -301,6 +301,7 @@ def faulty_run(
         results, dupes = _results(db), duplicates(db)
         proxy.set_rates(FaultRates())
         rerun, _ = _backfill(source, db.parent)
+        _, clean_seconds = _backfill(source, tmp / "clean")
     run = FaultyRun(
         expected=expected,
         stored=stored,
@@ -313,6 +314,7 @@ def faulty_run(
         faults=faults,
         requests=requested,
         seconds=seconds,
+        clean_seconds=clean_seconds,
     )
     figures = {
         "scenes": len(expected),
@@ -321,6 +323,7 @@ def faulty_run(
         "lost": len(expected - run.ok - set(run.failed)),
         "duplicates": dupes,
         "seconds": round(seconds, 1),
+        "seconds_without_faults": round(clean_seconds, 1),
         "requests": requested,
         "faults": faults,
     }
@@ -335,7 +338,9 @@ def test_faulty_backfill_records_every_scene_once(faulty_run: FaultyRun) -> None
     assert {(a, s) for a, s, _, _ in run.stored} == run.expected  # nothing lost
     assert len(run.stored) == len(run.expected)
     assert run.duplicates == 0
-    assert run.failed, "at 20 % some scenes should fail (expired tokens are permanent)"
+    # Timeouts, 5xx and expired tokens are retried (each attempt signs afresh), so most or
+    # all scenes end ok; whatever failed carries a one-line reason.
+    assert len(run.ok) > len(run.expected) / 2
     assert all(reason and reason.strip() and "\n" not in reason for reason in run.failed.values())
     assert run.summary["ok"] == len(run.ok)
     assert run.summary["failed"] == len(run.failed)

@@ -4,6 +4,8 @@ Over Rason, tiles 52TEM, 52TFM and 52TFN overlap, so one overpass can yield two 
 items over the same AOI. Counting both would count every ship twice. The rule, per AOI and
 per UTC acquisition date, keeps exactly one scene, ranked by:
 
+0. **completeness** - a scene with every band asset beats one whose STAC item lacks some
+   (such a scene is kept only to be stored failed, when nothing better covers that date);
 1. **coverage** - the share of the AOI inside the item footprint (its GeoJSON geometry when
    the source passes it, else its bbox), rounded to 0.1 % so that float noise never outranks
    the next criterion; more is better;
@@ -26,7 +28,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.sources.offsets import SUSPECT_RULES, parse_baseline
-from pipeline.types import Aoi, Scene
+from pipeline.types import REFLECTANCE_BANDS, Aoi, Scene
 
 #: Coverage is compared after rounding to this many decimals (0.1 %).
 COVERAGE_DECIMALS = 3
@@ -60,12 +62,14 @@ def coverage(
 
 def rank_key(
     scene: Scene, aoi: Aoi, footprints: Mapping[str, BaseGeometry] | None = None
-) -> tuple[float, float, tuple[int, int], int, str]:
+) -> tuple[int, float, float, tuple[int, int], int, str]:
     """Sort key of one scene within its date group: the smallest key wins."""
     cov = coverage(scene, aoi, footprints)
     cloud = scene.cloud_cover if scene.cloud_cover is not None else float("inf")
     baseline = parse_baseline(scene.processing_baseline) or (0, 0)
+    missing = sum(band not in scene.assets for band in (*REFLECTANCE_BANDS, "scl"))
     return (
+        missing,
         -round(cov if cov is not None else 0.0, COVERAGE_DECIMALS),
         cloud,
         (-baseline[0], -baseline[1]),

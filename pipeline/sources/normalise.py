@@ -18,6 +18,9 @@ simulator              Earth Search c1 keys        ``raster:bands``
 
 Level-1C items, non-Sentinel-2 items and items missing a band, a datetime or a projection
 raise :class:`~pipeline.errors.SceneMetadataError` naming the item and what is missing.
+With ``incomplete=True`` an item whose only fault is a missing band asset (or href) still
+becomes a :class:`Scene`, without that band: reading it then fails with the reason, so the
+scene is stored ``failed`` instead of vanishing from the search.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ _EARTHSEARCH_FLAGS: Final = ("earthsearch:boa_offset_applied", "sentinel:boa_off
 _EARTHSEARCH_L2A_COLLECTIONS: Final = frozenset({"sentinel-2-l2a", "sentinel-s2-l2a-cogs"})
 _TILE_RE: Final = re.compile(r"(?:^|[_-])T?(\d{1,2})([C-HJ-NP-X])([A-HJ-NP-Z]{2})(?=$|[_-])")
 _PLATFORM_RE: Final = re.compile(r"^S2([A-D])_", re.IGNORECASE)
+#: Longest item id accepted (real ones are under 80 characters).
+MAX_ID_LENGTH: Final = 256
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _fail(item_id: str, what: str) -> SceneMetadataError:
@@ -72,7 +78,25 @@ def _fail(item_id: str, what: str) -> SceneMetadataError:
 def _float(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _item_id(item: Mapping[str, Any]) -> str:
+    """The item's id, which becomes a store key, a log word and (sanitised) a file name.
+
+    Raises:
+        SceneMetadataError: no id, or one that is not a short printable string.
+    """
+    raw = item.get("id")
+    if not isinstance(raw, str) or not raw.strip():
+        raise _fail("<no id>", f"has no usable id (got {type(raw).__name__})")
+    if len(raw) > MAX_ID_LENGTH or _CONTROL.search(raw):
+        raise _fail(raw[:60], f"id is longer than {MAX_ID_LENGTH} or holds control characters")
+    return raw
 
 
 def _parse_datetime(props: Mapping[str, Any], item_id: str) -> datetime:
@@ -82,11 +106,11 @@ def _parse_datetime(props: Mapping[str, Any], item_id: str) -> datetime:
     text = raw.strip().replace("z", "Z")
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # also a UTC offset that leaves years 1-9999
         raise _fail(item_id, f"datetime {raw!r} is not ISO 8601") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _tile(item: Mapping[str, Any], props: Mapping[str, Any]) -> str | None:
@@ -128,7 +152,7 @@ def _norm_tile(text: str) -> str | None:
 def _epsg(
     props: Mapping[str, Any], assets: Mapping[str, Mapping[str, Any]], tile: str | None
 ) -> int | None:
-    for where in (props, *assets.values()):
+    for where in (props, *(a for a in assets.values() if isinstance(a, Mapping))):
         epsg = where.get("proj:epsg")
         if isinstance(epsg, int) and not isinstance(epsg, bool):
             return epsg
@@ -192,20 +216,26 @@ def _raster(
     return scale, offset, nodata, res
 
 
+def _href(asset: Mapping[str, Any]) -> str | None:
+    """The asset's href when it is a non-empty string."""
+    href = asset.get("href")
+    return href if isinstance(href, str) and href.strip() else None
+
+
 def _band_assets(
-    item_id: str, assets: Mapping[str, Mapping[str, Any]]
+    item_id: str, assets: Mapping[str, Mapping[str, Any]], *, incomplete: bool = False
 ) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
     missing = []
     for band, keys in BAND_KEYS.items():
         key = next(
-            (k for k in keys if isinstance(assets.get(k), Mapping) and assets[k].get("href")), None
+            (k for k in keys if isinstance(assets.get(k), Mapping) and _href(assets[k])), None
         )
         if key is None:
             missing.append(f"{band} ({' / '.join(keys)})")
         else:
             found[band] = assets[key]
-    if missing:
+    if missing and not incomplete:
         raise _fail(item_id, f"lacks the asset(s) {', '.join(missing)}; it cannot make a chip")
     return found
 
@@ -216,7 +246,7 @@ def _decide(
     bands: Mapping[str, Mapping[str, Any]],
     baseline: tuple[int, int] | None,
 ) -> OffsetDecision:
-    rasters = [_raster(bands[b]) for b in REFLECTANCE_BANDS]
+    rasters = [_raster(bands[b]) for b in REFLECTANCE_BANDS if b in bands]
     scales = {r[0] for r in rasters if r[0] is not None}
     offsets = {r[1] for r in rasters if r[1] is not None}
     if len(scales) > 1 or len(offsets) > 1:
@@ -239,6 +269,17 @@ def _decide(
         raise _fail(str(item.get("id")), f"cannot decide the reflectance offset: {exc}") from None
 
 
+def _bbox(raw: Any) -> tuple[float, float, float, float] | None:
+    """``(west, south, east, north)`` of a 2D or 3D STAC bbox; None when absent or malformed."""
+    if not isinstance(raw, list) or len(raw) not in (4, 6):
+        return None
+    values = [_float(x) for x in raw]
+    v = [x for x in values if x is not None]
+    if len(v) != len(raw):
+        return None
+    return (v[0], v[1], v[3], v[4]) if len(v) == 6 else (v[0], v[1], v[2], v[3])
+
+
 def item_footprint(item: Mapping[str, Any]) -> BaseGeometry | None:
     """The item's GeoJSON geometry as shapely (WGS84), or None when absent or invalid."""
     geometry = item.get("geometry")
@@ -251,14 +292,19 @@ def item_footprint(item: Mapping[str, Any]) -> BaseGeometry | None:
     return None if geom.is_empty else geom
 
 
-def normalise_item(item: Mapping[str, Any], *, source: str) -> Scene:
+def normalise_item(item: Mapping[str, Any], *, source: str, incomplete: bool = False) -> Scene:
     """Build a :class:`Scene` from one STAC item dict (asset hrefs must already be absolute).
 
+    Args:
+        item: the STAC item.
+        source: recorded in ``Scene.source``.
+        incomplete: leave a missing band asset out of ``Scene.assets`` instead of raising.
+
     Raises:
-        SceneMetadataError: the item is Level-1C, not Sentinel-2, or lacks a band asset,
-            datetime, tile, projection or what the offset rule needs.
+        SceneMetadataError: the item is Level-1C, not Sentinel-2, or lacks a band asset
+            (unless ``incomplete``), datetime, tile, projection or what the offset rule needs.
     """
-    item_id = str(item.get("id") or "<no id>")
+    item_id = _item_id(item)
     props = item.get("properties")
     assets = item.get("assets")
     if not isinstance(props, Mapping) or not isinstance(assets, Mapping):
@@ -273,7 +319,7 @@ def normalise_item(item: Mapping[str, Any], *, source: str) -> Scene:
     if not platform or not platform.startswith("sentinel-2"):
         raise _fail(item_id, f"is not a Sentinel-2 item (platform {props.get('platform')!r})")
     when = _parse_datetime(props, item_id)
-    bands = _band_assets(item_id, assets)
+    bands = _band_assets(item_id, assets, incomplete=incomplete)
     tile = _tile(item, props)
     if tile is None:
         raise _fail(item_id, "has no MGRS tile (grid:code, mgrs:*, s2:mgrs_tile or the id)")
@@ -293,11 +339,6 @@ def normalise_item(item: Mapping[str, Any], *, source: str) -> Scene:
             nodata=nodata if nodata is not None else 0,
             resolution_m=res if res is not None else DEFAULT_RESOLUTION_M[band],
         )
-    raw_bbox = item.get("bbox")
-    bbox: tuple[float, float, float, float] | None = None
-    if isinstance(raw_bbox, list) and len(raw_bbox) in (4, 6):
-        v = [float(x) for x in raw_bbox]
-        bbox = (v[0], v[1], v[3], v[4]) if len(v) == 6 else (v[0], v[1], v[2], v[3])
     return Scene(
         id=item_id,
         datetime=when,
@@ -310,7 +351,7 @@ def normalise_item(item: Mapping[str, Any], *, source: str) -> Scene:
         source=source,
         collection=str(item.get("collection") or ""),
         offset_rule=decision.rule,
-        bbox=bbox,
+        bbox=_bbox(item.get("bbox")),
         simulated=bool(props.get(SIMULATED_PROPERTY, False)),
         properties=dict(props),
     )

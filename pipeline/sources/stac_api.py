@@ -53,7 +53,12 @@ class Found:
 
 
 def collect(items: Iterator[Mapping[str, Any]], *, source: str) -> Found:
-    """Normalise items, keeping a reason for every one that is skipped (pure)."""
+    """Normalise items, keeping a reason for every one that is skipped (pure).
+
+    An item whose only fault is a missing band asset is kept as a scene without that band
+    (see :func:`~pipeline.sources.normalise.normalise_item`): its read fails with the
+    reason, so the scene is stored ``failed`` rather than silently missing.
+    """
     scenes: list[Scene] = []
     footprints: dict[str, BaseGeometry] = {}
     skipped: list[str] = []
@@ -63,13 +68,24 @@ def collect(items: Iterator[Mapping[str, Any]], *, source: str) -> Found:
         try:
             scene = normalise_item(item, source=source)
         except SceneMetadataError as exc:
-            skipped.append(str(exc))
-            continue
+            incomplete = _incomplete(item, source)
+            if incomplete is None:
+                skipped.append(str(exc))
+                continue
+            scene = incomplete
         scenes.append(scene)
         footprint = item_footprint(item)
         if footprint is not None:
             footprints[scene.id] = footprint
     return Found(scenes, footprints, raw, skipped)
+
+
+def _incomplete(item: Mapping[str, Any], source: str) -> Scene | None:
+    """The item as a scene lacking some band, when that is its only fault; else None."""
+    try:
+        return normalise_item(item, source=source, incomplete=True)
+    except SceneMetadataError:
+        return None
 
 
 def warn_skipped(found: Found, *, where: str) -> None:
