@@ -38,6 +38,7 @@ Retries
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -56,6 +57,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.aoi import reproject
+from pipeline.cog_fetch import FallBackError, read_windows
 from pipeline.cog_grid import (
     GRID_TOLERANCE_M,
     TARGET_RESOLUTION_M,
@@ -69,11 +71,11 @@ from pipeline.cog_retry import (
     gdal_path,
     identity,
     read_env,
-    redact,
     with_retries,
 )
 from pipeline.config import BANDS, Settings
 from pipeline.errors import AoiOutsideSceneError, OffsetWarning, ReadError
+from pipeline.redaction import redact
 from pipeline.sources.offsets import DARK_PERCENTILE, check_dark_water, correction_for
 from pipeline.types import REFLECTANCE_BANDS, Aoi, BandAsset, Chip, Scene
 
@@ -96,6 +98,7 @@ __all__ = [
 ]
 
 Bounds = tuple[float, float, float, float]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -192,11 +195,20 @@ def read_band(
         ReadError: the asset cannot be read (after retries for transient failures).
     """
 
+    def read_all(src: DatasetReader) -> list[BandRead]:
+        _check_georeferencing(src, band, asset, epsg)
+        return [_read_open(src, band, asset, bounds, epsg) for bounds in aoi_bounds]
+
     def attempt() -> list[BandRead]:
-        path = gdal_path(sign(asset.href))
+        url = sign(asset.href)
+        if settings.fetch_tiles and url.startswith(("http://", "https://")):
+            try:
+                return read_windows(url, aoi_bounds, settings=settings, read=read_all)
+            except FallBackError as why:
+                log.debug("%s: reading through /vsicurl/ (%s)", redact(asset.href), why)
+        path = gdal_path(url)
         with read_env(asset.href, path, settings), rasterio.open(path) as src:
-            _check_georeferencing(src, band, asset, epsg)
-            return [_read_open(src, band, asset, bounds, epsg) for bounds in aoi_bounds]
+            return read_all(src)
 
     return with_retries(attempt, href=asset.href, settings=settings)
 

@@ -30,11 +30,11 @@ from rasterio.errors import RasterioError
 
 from pipeline.config import Settings
 from pipeline.errors import RasonWatchError, ReadError
+from pipeline.redaction import redact
 
 log = logging.getLogger(__name__)
 
 _HTTP_CODE: Final = re.compile(r"HTTP response code: (\d{3})")
-_QUERY: Final = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
 _PERMANENT: Final = (
     "not recognized as being in a supported file format",
     "not recognized as a supported dataset name",
@@ -43,6 +43,7 @@ _PERMANENT: Final = (
     "permission denied",
 )
 _TRANSIENT_HTTP: Final = frozenset({408, 425, 429})
+_REFUSED_HTTP: Final = frozenset({401, 403})
 try:  # GDAL errors that rasterio raises without wrapping (e.g. from WarpedVRT)
     from rasterio._err import CPLE_BaseError as _CpleError
 except ImportError:  # pragma: no cover - a rasterio without the private module
@@ -70,11 +71,6 @@ def gdal_path(href: str) -> str:
     if href.startswith("file://"):
         return href[len("file://") :]
     return href
-
-
-def redact(text: str) -> str:
-    """``text`` with every URL query string (tokens, signatures) replaced by ``<redacted>``."""
-    return _QUERY.sub(r"\1?<redacted>", text)
 
 
 @contextmanager
@@ -112,8 +108,21 @@ def classify(exc: BaseException) -> tuple[bool, str]:
     return (not any(p in lowered for p in _PERMANENT), reason)
 
 
+def refused_signature(reason: str) -> bool:
+    """Whether the server refused the request's credentials (HTTP 401 or 403).
+
+    An expired SAS token or presigned URL looks like this; so does a real denial. Signing
+    afresh cures the first, so :func:`with_retries` retries it once.
+    """
+    code = _HTTP_CODE.search(reason)
+    return code is not None and int(code.group(1)) in _REFUSED_HTTP
+
+
 def with_retries(fn: Callable[[], T], *, href: str, settings: Settings) -> T:
     """Call ``fn`` until it succeeds, a permanent failure, or ``settings.read_retries`` attempts.
+
+    ``fn`` signs the href afresh on every call, so a first refusal of the signature (HTTP
+    401/403, :func:`refused_signature`) is retried once; other permanent failures are not.
 
     Raises:
         ReadError: a permanent failure, or the last transient one (href redacted).
@@ -129,7 +138,7 @@ def with_retries(fn: Callable[[], T], *, href: str, settings: Settings) -> T:
             raise
         except GDAL_ERRORS as exc:
             transient, reason = classify(exc)
-            if not transient:
+            if not transient and not (attempt == 1 and refused_signature(reason)):
                 raise ReadError(f"cannot read {shown}: {reason}") from None
             if attempt == attempts:
                 raise ReadError(

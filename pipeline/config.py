@@ -73,3 +73,7 @@ class Settings:
     """Bands read concurrently per scene (I/O bound)."""
     gdal_env: MappingProxyType[str, str] = field(default_factory=lambda: GDAL_ENV)
     """GDAL configuration options applied around every read."""
+    fetch_tiles: bool = True
+    """Read HTTP(S) COGs by fetching the header and the tiles under the windows ourselves
+    (:mod:`pipeline.cog_fetch`, no ``HEAD``, one request per run of tiles) and letting GDAL
+    decode them; False reads every file through GDAL's ``/vsicurl/``."""

@@ -318,6 +318,28 @@ def test_transient_5xx_is_retried_with_a_fresh_handle(archive: Archive) -> None:
     assert signed.count(scene.assets["blue"].href) == 1
 
 
+def test_a_refused_signature_is_signed_again_once(archive: Archive) -> None:
+    (scene,) = _search(archive, date(2023, 9, 1), date(2023, 9, 1))
+    green = f"/e2e/{NEW_ID}/B03.tif"
+    signed: list[str] = []
+
+    def sign(href: str) -> str:
+        signed.append(href)
+        return f"{href}?sas={len(signed)}"
+
+    archive.server.fail_next(green, 403, times=1)  # an expired token: a new one passes
+    chip = read_chip(scene, AOI, settings=FAST_RETRY, sign=sign)
+    assert np.isfinite(chip.band("green")).all()
+    assert signed.count(scene.assets["green"].href) == 2
+    archive.server.fail_next(green, 403, times=5)  # a real denial: one retry, then give up
+    try:
+        with pytest.raises(ReadError, match=r"B03\.tif: HTTP response code: 403"):
+            read_chip(scene, AOI, settings=FAST_RETRY, sign=sign)
+    finally:
+        archive.server.clear_failures()
+    assert signed.count(scene.assets["green"].href) == 4
+
+
 def test_persistent_5xx_gives_up_with_a_read_error(archive: Archive) -> None:
     (scene,) = _search(archive, date(2023, 9, 1), date(2023, 9, 1))
     archive.server.fail_next(f"/e2e/{NEW_ID}/B03.tif", 502, times=50)

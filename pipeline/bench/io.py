@@ -13,25 +13,29 @@ How the race is made fair
       CRS snapped outward to the tile's lattice), so neither loader reads a wider window.
       ``scl`` by nearest neighbour and ``swir16`` bilinearly for both (odc-stac's
       ``resampling=``). The output shapes are compared and reported (``shapes_match``).
-    * **Same concurrency.** ``threads`` band reads in flight at any moment for each loader:
-      odc-stac gets ``pool=threads``; ours runs the scenes on a pool of ``threads`` workers
-      with ``Settings(read_threads=1)``, so it cannot win by opening more connections.
+    * **Same concurrency.** ``threads`` threads for each loader: odc-stac gets
+      ``pool=threads``; ours runs the scenes on a pool of ``threads`` workers with
+      ``Settings(read_threads=1)``, each with one request in flight at a time (GDAL, under
+      odc-stac, may have several in flight per thread when a window spans tile rows).
       odc-stac is called once per AOI (all scenes in one call; one ``GeoBox`` per call is
       how it is meant to be used); ours reads every AOI of a scene in one call
-      (:func:`~pipeline.cog.read_chips`: each band file opened once, its windows read one
-      after the other). Both share GDAL's ``/vsicurl/`` cache across handles, so neither
-      fetches a header twice unless two threads open the same file at the same moment.
-    * **Same GDAL options.** Both run under :data:`pipeline.config.GDAL_ENV`: odc-stac through
-      ``odc.stac.configure_rio(**GDAL_ENV)`` (applied in its worker threads) plus a
-      ``rasterio.Env`` around the call; ours through ``Settings.gdal_env`` as in production.
+      (:func:`~pipeline.cog.read_chips`: each band file's header fetched once).
+    * **Same GDAL options, different HTTP.** Both decode with GDAL under
+      :data:`pipeline.config.GDAL_ENV`: odc-stac through ``odc.stac.configure_rio(**GDAL_ENV)``
+      (applied in its worker threads) plus a ``rasterio.Env`` around the call; ours through
+      ``Settings.gdal_env`` as in production. Where the bytes come from differs, and that is
+      the point of the race: odc-stac reads through ``/vsicurl/`` (a ``HEAD``, the header,
+      then the tiles of each window), ours fetches the header and the tiles under all the
+      scene's windows itself (:mod:`pipeline.cog_fetch`: no ``HEAD``, one request per run of
+      tiles) and hands them to GDAL. ``detail.ours_vsicurl`` is our reader forced through
+      ``/vsicurl/`` (``Settings(fetch_tiles=False)``), to show what each part buys.
     * **Warm start for both.** Each loader runs one untimed pass first (imports, thread pools,
       PROJ/odc-geo caches, HTTP keep-alive connections), on its own warm-up lane. The timed
       pass uses a *different* lane, i.e. different URLs, so GDAL's ``/vsicurl/`` block and
       header caches cannot serve it: both loaders pay for every byte they need, and the
-      server sees it. (A timed pass on the warm URLs would let odc-stac read from GDAL's
-      process-wide cache while ours deliberately bypasses it, which measures nothing.)
-    * **Alternating order.** ours, odc-stac in that order; the server and the machine are
-      idle otherwise. Timings are wall clock (``time.perf_counter``) around the timed pass.
+      server sees it.
+    * **Order.** ours, odc-stac, then ours through ``/vsicurl/``; the server and the machine
+      are otherwise idle. Timings are wall clock (``time.perf_counter``) around each pass.
 
 The floor
     ``bytes_min`` sums, per file, the COG header once plus every tile under any window read
@@ -161,10 +165,18 @@ def _signer(server: LatencyRangeServer, root: Path, lane: str) -> Callable[[str]
 
 
 def run_ours(
-    scenes: Sequence[Scene], aois: Sequence[Aoi], sign: Callable[[str], str], threads: int
+    scenes: Sequence[Scene],
+    aois: Sequence[Aoi],
+    sign: Callable[[str], str],
+    threads: int,
+    *,
+    fetch_tiles: bool = True,
 ) -> list[tuple[int, int]]:
-    """Every scene's AOI chips with :func:`read_chips` on ``threads`` workers; AOI shapes."""
-    settings = Settings(read_threads=1)
+    """Every scene's AOI chips with :func:`read_chips` on ``threads`` workers; AOI shapes.
+
+    ``fetch_tiles=False`` reads through GDAL's ``/vsicurl/`` instead of the short path.
+    """
+    settings = Settings(read_threads=1, fetch_tiles=fetch_tiles)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         chips = [
             chip
@@ -272,6 +284,10 @@ def run_io_bench(
         def ours(lane: str) -> list[tuple[int, int]]:
             return run_ours(chosen, aois, _signer(server, root, lane), threads)
 
+        def ours_vsicurl(lane: str) -> list[tuple[int, int]]:
+            sign = _signer(server, root, lane)
+            return run_ours(chosen, aois, sign, threads, fetch_tiles=False)
+
         def odc_(lane: str) -> list[Any]:
             return run_odc(stac_items(root, ids, _signer(server, root, lane)), grids, epsg, threads)
 
@@ -279,6 +295,7 @@ def run_io_bench(
         odc_("odc-warm")
         mine = _timed(server, "ours", ours)
         theirs = _timed(server, "odc", odc_)
+        vsicurl = _timed(server, "ours-vsicurl", ours_vsicurl)
     floor = bytes_floor(chosen, aois)
     return {
         "ours_s": round(mine.seconds, 3),
@@ -292,6 +309,7 @@ def run_io_bench(
         "detail": {
             "ours": mine.as_dict(floor),
             "odc_stac": theirs.as_dict(floor),
+            "ours_vsicurl": vsicurl.as_dict(floor),
             "aois": [a.id for a in aois],
             "bands": list(BANDS),
             "latency_ms": latency_ms,
@@ -315,7 +333,7 @@ def print_io_bench(result: dict[str, Any], *, as_json: bool = False) -> None:
         f"{detail['threads']} threads"
     )
     print(f"{'loader':<10}{'seconds':>10}{'requests':>10}{'MB read':>10}{'x floor':>9}")
-    for name, key in (("ours", "ours"), ("odc-stac", "odc_stac")):
+    for name, key in (("ours", "ours"), ("odc-stac", "odc_stac"), ("ours/vsi", "ours_vsicurl")):
         row = detail[key]
         print(
             f"{name:<10}{row['seconds']:>10.2f}{row['requests']:>10}"
@@ -325,3 +343,4 @@ def print_io_bench(result: dict[str, Any], *, as_json: bool = False) -> None:
         f"floor {result['bytes_min'] / 1e6:.2f} MB (COG header + tiles under the windows); "
         f"ours/odc-stac time {result['ratio']:.2f}"
     )
+    print("ours/vsi: our reader through GDAL's /vsicurl/ (Settings(fetch_tiles=False))")
