@@ -171,6 +171,12 @@ def _read_window(src: DatasetReader, window: Window, fill: float) -> NDArray[np.
     return out
 
 
+def _is_http_tiff(url: str) -> bool:
+    """An HTTP(S) URL the short path may read (JPEG 2000, as CDSE serves, goes to GDAL)."""
+    path = url.split("?", 1)[0].lower()
+    return path.startswith(("http://", "https://")) and not path.endswith((".jp2", ".j2k"))
+
+
 def read_band(
     band: str,
     asset: BandAsset,
@@ -201,7 +207,7 @@ def read_band(
 
     def attempt() -> list[BandRead]:
         url = sign(asset.href)
-        if settings.fetch_tiles and url.startswith(("http://", "https://")):
+        if settings.fetch_tiles and _is_http_tiff(url):
             try:
                 return read_windows(url, aoi_bounds, settings=settings, read=read_all)
             except FallBackError as why:
