@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from pipeline.loopback import LoopbackServer
+from pipeline.loopback import LoopbackServer, send_file_range
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 64 * 1024
@@ -87,47 +87,12 @@ class _Handler(BaseHTTPRequestHandler):
         if file is None:
             self._send_empty(HTTPStatus.NOT_FOUND)
             return
-        size = file.stat().st_size
-        start, end, partial = 0, size - 1, False
-        header = self.headers.get("Range")
-        if header:
-            match = _RANGE.match(header.strip())
-            if match and (match.group(1) or match.group(2)):
-                first, last = match.group(1), match.group(2)
-                if first:
-                    start = int(first)
-                    end = min(int(last), size - 1) if last else size - 1
-                else:  # suffix range: the last N bytes
-                    start, end = max(size - int(last), 0), size - 1
-                if start >= size or start > end:
-                    self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-                    self.send_header("Content-Range", f"bytes */{size}")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                partial = True
-        length = end - start + 1
-        self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
-        self.send_header(
-            "Content-Type", "image/tiff" if file.suffix == ".tif" else "application/json"
-        )
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(length))
-        if partial:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.end_headers()
-        if not send_body:
-            return
-        with file.open("rb") as fh:
-            fh.seek(start)
-            remaining = length
-            while remaining:
-                chunk = fh.read(min(_COPY_CHUNK, remaining))
-                if not chunk:
-                    break
-                self.wfile.write(chunk)
-                remaining -= len(chunk)
-        owner.record_body(stats, start, end, partial=partial, sent=length - remaining)
+        content_type = "image/tiff" if file.suffix == ".tif" else "application/json"
+        served = send_file_range(self, file, send_body=send_body, content_type=content_type)
+        if served is not None and send_body:
+            owner.record_body(
+                stats, served.start, served.end, partial=served.partial, sent=served.sent
+            )
 
     def _send_empty(self, status: int) -> None:
         self.send_response(status)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from pipeline.loopback import LoopbackServer
+from pipeline.loopback import LoopbackServer, send_file_range
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 256 * 1024
@@ -77,42 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        size = file.stat().st_size
-        start, end, partial = 0, size - 1, False
-        match = _RANGE.match((self.headers.get("Range") or "").strip())
-        if match and (match.group(1) or match.group(2)):
-            first, last = match.group(1), match.group(2)
-            if first:
-                start, end = int(first), min(int(last), size - 1) if last else size - 1
-            else:  # suffix range: the last N bytes
-                start, end = max(size - int(last), 0), size - 1
-            if start >= size or start > end:
-                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-                self.send_header("Content-Range", f"bytes */{size}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            partial = True
-        length = end - start + 1
-        self.send_response(HTTPStatus.PARTIAL_CONTENT if partial else HTTPStatus.OK)
-        self.send_header("Content-Type", "image/tiff" if file.suffix == ".tif" else "text/plain")
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(length))
-        if partial:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        self.end_headers()
-        if not send_body:
-            return
-        sent = 0
-        with file.open("rb") as fh:
-            fh.seek(start)
-            while sent < length:
-                chunk = fh.read(min(_COPY_CHUNK, length - sent))
-                if not chunk:
-                    break
-                self.wfile.write(chunk)
-                sent += len(chunk)
-        owner.record_body(lane, sent, full=not partial)
+        content_type = "image/tiff" if file.suffix == ".tif" else "text/plain"
+        served = send_file_range(self, file, send_body=send_body, content_type=content_type)
+        if served is not None and send_body:
+            owner.record_body(lane, served.sent, full=not served.partial)
 
 
 class _Server(ThreadingHTTPServer):
