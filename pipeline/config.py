@@ -2,14 +2,31 @@
 
 GDAL options live here as named constants, each with the reason it is set, so the
 reader (``pipeline.cog``) never reads globals of its own.
+
+Operators tune reads over slow or flaky links with environment variables, read when a
+:class:`Settings` is built (a bad value is refused with
+:class:`~pipeline.errors.InvalidSettingError`):
+
+``RASONWATCH_HTTP_TIMEOUT_S``
+    Seconds before one HTTP request is abandoned (``GDAL_HTTP_TIMEOUT``; default 30).
+``RASONWATCH_HTTP_RETRIES``
+    Retries of one HTTP request that failed transiently (``GDAL_HTTP_MAX_RETRY``; default 3).
+``RASONWATCH_READ_RETRIES``
+    Attempts per band read, each signing the href afresh (default 3).
+``RASONWATCH_READ_THREADS``
+    Bands read at once per scene (default 4).
 """
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
+
+from pipeline.errors import InvalidSettingError
 
 PACKAGE_ROOT: Final = Path(__file__).resolve().parent
 PROJECT_ROOT: Final = PACKAGE_ROOT.parent
@@ -57,6 +74,39 @@ BANDS: Final = ("blue", "green", "red", "nir", "swir16", "scl")
 BANDS_20M: Final = frozenset({"swir16", "scl"})
 
 
+def env_number(name: str, default: float, *, minimum: float, integer: bool = False) -> float:
+    """The number in environment variable ``name``, or ``default`` when it is unset or empty.
+
+    Raises:
+        InvalidSettingError: not a (whole, if ``integer``) number of at least ``minimum``.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise InvalidSettingError(f"{name}={raw[:40]!r} is not {kind}") from None
+    if not math.isfinite(value) or value < minimum:
+        raise InvalidSettingError(f"{name}={raw[:40]!r} must be at least {minimum:g}")
+    return value
+
+
+def gdal_env_from_environment() -> MappingProxyType[str, str]:
+    """:data:`GDAL_ENV` with the HTTP timeout and retries an operator set, if any."""
+    options = dict(GDAL_ENV)
+    timeout = env_number(
+        "RASONWATCH_HTTP_TIMEOUT_S", float(options["GDAL_HTTP_TIMEOUT"]), minimum=1
+    )
+    retries = env_number(
+        "RASONWATCH_HTTP_RETRIES", int(options["GDAL_HTTP_MAX_RETRY"]), minimum=0, integer=True
+    )
+    options["GDAL_HTTP_TIMEOUT"] = f"{timeout:g}"
+    options["GDAL_HTTP_MAX_RETRY"] = str(int(retries))
+    return MappingProxyType(options)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Run-wide settings, built once at the entry point."""
@@ -65,13 +115,21 @@ class Settings:
     """Folder of ``*.geojson`` AOIs that ``--aoi ID`` resolves against."""
     data_dir: Path = DEFAULT_DATA_DIR
     """Default output folder (database, chips cache, reports, demo archive)."""
-    read_retries: int = 3
-    """Attempts per band read; each retry opens a fresh dataset handle."""
+    read_retries: int = field(
+        default_factory=lambda: int(
+            env_number("RASONWATCH_READ_RETRIES", 3, minimum=1, integer=True)
+        )
+    )
+    """Attempts per band read; each retry signs afresh and opens a fresh dataset handle."""
     retry_backoff_s: float = 0.5
     """First back-off between read attempts; doubles each time."""
-    read_threads: int = 4
+    read_threads: int = field(
+        default_factory=lambda: int(
+            env_number("RASONWATCH_READ_THREADS", 4, minimum=1, integer=True)
+        )
+    )
     """Bands read concurrently per scene (I/O bound)."""
-    gdal_env: MappingProxyType[str, str] = field(default_factory=lambda: GDAL_ENV)
+    gdal_env: MappingProxyType[str, str] = field(default_factory=gdal_env_from_environment)
     """GDAL configuration options applied around every read."""
     fetch_tiles: bool = True
     """Read HTTP(S) COGs by fetching the header and the tiles under the windows ourselves

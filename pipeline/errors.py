@@ -19,6 +19,10 @@ class InvalidScenarioError(RasonWatchError, ValueError):
     """A simulation scenario file is malformed or holds unknown keys."""
 
 
+class InvalidSettingError(RasonWatchError, ValueError):
+    """An environment setting (``RASONWATCH_*``) has a value the tool cannot use."""
+
+
 class InvalidDateRangeError(RasonWatchError, ValueError):
     """A date is unparseable, or a range ends before it starts."""
 

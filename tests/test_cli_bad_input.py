@@ -482,3 +482,20 @@ def test_usage_errors_are_one_line_too(
 ) -> None:
     """Click's own errors (typer vendors click) exit 2 with one line, not a traceback."""
     _refused_writing_nothing(argv, workdir, capsys, needle)
+
+
+@pytest.mark.parametrize("command", ["scenes", "backfill", "run"])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("RASONWATCH_HTTP_TIMEOUT_S", "soon"), ("RASONWATCH_READ_RETRIES", "0")],
+)
+def test_bad_environment_setting(
+    command: str,
+    name: str,
+    value: str,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(name, value)
+    _refused_writing_nothing(_aoi_argv(command, "rajin-port"), workdir, capsys, name)

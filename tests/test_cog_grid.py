@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from affine import Affine
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.cog import ChipGrid, band_window, classify, gdal_path, redact, snap_grid
+from pipeline.cog_fetch import HttpPolicy
+from pipeline.config import Settings
+from pipeline.errors import InvalidSettingError
 
 coord = st.floats(min_value=-50_000.0, max_value=50_000.0, allow_nan=False)
 size = st.floats(min_value=0.5, max_value=5_000.0, allow_nan=False)
@@ -82,3 +86,21 @@ def test_gdal_paths() -> None:
     assert gdal_path("file:///data/a.tif") == "/data/a.tif"
     assert gdal_path("/data/a.tif") == "/data/a.tif"
     assert gdal_path("/vsicurl/http://x/a.tif") == "/vsicurl/http://x/a.tif"
+
+
+def test_operators_tune_timeouts_and_retries_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RASONWATCH_HTTP_TIMEOUT_S", "90")
+    monkeypatch.setenv("RASONWATCH_HTTP_RETRIES", "5")
+    monkeypatch.setenv("RASONWATCH_READ_RETRIES", "4")
+    settings = Settings()
+    assert settings.gdal_env["GDAL_HTTP_TIMEOUT"] == "90"
+    assert settings.gdal_env["GDAL_HTTP_MAX_RETRY"] == "5"
+    assert settings.read_retries == 4
+    assert HttpPolicy.from_settings(settings) == HttpPolicy(90.0, 5, 0.5)
+    for name, value in (("RASONWATCH_HTTP_TIMEOUT_S", "soon"), ("RASONWATCH_READ_RETRIES", "0")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(InvalidSettingError, match=name):
+            Settings()
+        monkeypatch.delenv(name)
