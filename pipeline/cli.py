@@ -406,10 +406,22 @@ def bench_backfill(
         str | None, typer.Option("--end", help="Last date (default: the archive's last).")
     ] = None,
     concurrency: ConcurrencyOption = 2,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            help="Measurements to run, comma-separated (default: all): prefect,plain,rerun,rss.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Time a backfill of a SIMULATED archive: end to end, re-run, Prefect's share, RSS, stages."""
-    from pipeline.bench.backfill import parse_span, print_backfill_bench, run_backfill_bench
+    from pipeline.bench.backfill import (
+        parse_only,
+        parse_span,
+        print_backfill_bench,
+        run_backfill_bench,
+    )
     from pipeline.progress import STDERR
 
     result = run_backfill_bench(
@@ -417,6 +429,7 @@ def bench_backfill(
         span=parse_span(start, end),
         concurrency=concurrency,
         progress=lambda line: STDERR.print(f"bench backfill: {line}"),
+        only=parse_only(only),
     )
     print_backfill_bench(result, as_json=as_json)
 

@@ -14,7 +14,10 @@ from typing import Any, Final
 import pytest
 
 from pipeline.bench.backfill import (
+    MEASUREMENTS,
     STAGES,
+    BenchOptionError,
+    parse_only,
     print_backfill_bench,
     rss_spans,
     run_backfill_bench,
@@ -40,6 +43,7 @@ def test_the_result_is_labelled_simulated_and_counts_agree(bench: dict[str, Any]
     assert bench["rerun_skipped"] == bench["scenes"]  # the re-run finds everything stored
     label = years_label(*SPAN)
     assert bench["scenes_by_range"] == {label: bench["scenes"]}  # no year fits in 3 weeks
+    assert bench["measured"] == list(MEASUREMENTS)
     assert set(bench["machine"]) == {"cpus", "python", "platform", "prefect"}
     json.dumps(bench)  # JSON-ready as it is
 
@@ -50,6 +54,10 @@ def test_times_are_positive_and_shares_are_fractions(bench: dict[str, Any]) -> N
     assert bench["prefect_server_s"] >= 0
     assert bench["backfill_s"] >= bench["prefect_run_s"]
     assert 0.0 <= bench["orchestration_share"] <= 1.0
+    assert 0.0 <= bench["orchestration_cpu_share"] <= 1.0
+    assert bench["prefect_run_cpu_s"] > 0
+    assert bench["plain_run_cpu_s"] > 0
+    assert bench["prefect_server_cpu_s"] >= 0  # 0 here: the session's server is no child
     assert all(mb > 0 for mb in bench["rss_mb_by_range"].values())
 
 
@@ -71,6 +79,41 @@ def test_the_report_says_simulated(
     assert "orchestration" in text
     print_backfill_bench(bench, as_json=True)
     assert json.loads(capsys.readouterr().out) == bench
+
+
+def test_only_some_measurements_run_and_the_others_are_null(
+    small_archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_backfill_bench(small_archive, span=SPAN, concurrency=2, only=("plain",))
+    assert result["measured"] == ["plain"]
+    assert result["plain_scenes"] == result["scenes"] > 0
+    assert result["plain_run_cpu_s"] > 0
+    for key in ("backfill_s", "rerun_s", "prefect_run_s", "orchestration_share"):
+        assert result[key] is None, key
+    assert result["rss_mb_by_range"] == {}
+    print_backfill_bench(result)
+    text = capsys.readouterr().out
+    assert "without Prefect" in text
+    assert "through Prefect" not in text
+
+
+def test_only_is_parsed_in_run_order_and_unknown_names_are_refused() -> None:
+    assert parse_only(None) == MEASUREMENTS
+    assert parse_only("plain, prefect") == ("prefect", "plain")
+    for bad in ("", "prefect,fast", ","):
+        with pytest.raises(BenchOptionError, match="--only"):
+            parse_only(bad)
+
+
+def test_an_unknown_measurement_exits_2_with_one_line(
+    small_archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["bench", "backfill", "--archive", str(small_archive), "--only", "fast"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "prefect" in captured.err
 
 
 def test_rss_ranges_grow_by_years_up_to_the_whole_span() -> None:

@@ -13,8 +13,19 @@ no chip cache (the archive is already on local disk, as in ``rasonwatch demo``):
     ``(prefect - plain) / prefect`` over the run itself (after imports and server start):
     ``plain`` does the same work, :func:`pipeline.backfill.run_all` over :class:`PlainSteps`
     (plain calls on a thread pool of the same size, no Prefect at all), then evaluates the
-    verdicts as the flow does. ``prefect_server_s`` is the temporary server's start-up,
-    reported apart.
+    verdicts as the flow does. It runs right after the Prefect backfill, so that both see
+    the same machine. ``prefect_server_s`` is the temporary server's start-up, reported
+    apart: a fixed cost of each command, not paid with a ``PREFECT_API_URL``.
+``orchestration_cpu_share``
+    The same over CPU seconds: the Prefect run's process (every thread) plus its temporary
+    server's during the run, against the plain run's process. Wall times of single runs
+    swing by 10-20 % when other work shares the machine; CPU seconds far less, and on a
+    busy machine the extra CPU is what becomes extra wall time. Where it goes (Prefect 3.9,
+    2 cores): its server's CPU recording each task run's three state events, some 20-35 ms
+    a task (~130 tasks over the demo archive); the flow's own process, a few ms a task (no
+    cache keys or results: the tasks use ``NO_CACHE`` and ``persist_result=False``); and per
+    flow run ~0.2 s to start and finish plus up to 1 s joining its heartbeat thread, which
+    sleeps in whole seconds. Over one year those fixed costs weigh more than over the span.
 ``rss_mb_by_range``
     Peak RSS of the backfill over the first year, two years, and the whole span.
 ``stage_ms_per_scene``
@@ -25,7 +36,9 @@ no chip cache (the archive is already on local disk, as in ``rasonwatch demo``):
 
 Each measurement is a fresh subprocess (``python -m pipeline.bench.backfill MODE ...``,
 which prints one JSON line), so that ``ru_maxrss`` is that run's peak and no run warms
-another's caches. Figures are reported, never asserted.
+another's caches. ``--only`` runs some of them (:data:`MEASUREMENTS`), ``--start`` and
+``--end`` a shorter range; the figures of a measurement left out are null. Figures are
+reported, never asserted.
 """
 
 from __future__ import annotations
@@ -41,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -58,6 +71,10 @@ if TYPE_CHECKING:  # imported lazily below, so that a measurement times its own 
 
 #: How the pipeline runs in a measurement.
 MODES: Final = ("prefect", "plain")
+#: What ``--only`` picks from, in the order they run: the backfill through Prefect, the
+#: same without Prefect (right after it, so both see the same machine), the re-run of the
+#: Prefect backfill, and the Prefect backfills of the shorter ranges (:data:`RSS_YEARS`).
+MEASUREMENTS: Final = ("prefect", "plain", "rerun", "rss")
 #: Shorter ranges whose peak RSS is measured, in years from the start of the span.
 RSS_YEARS: Final = (1, 2)
 #: The stages :mod:`pipeline.stage_timer` accumulates, in pipeline order.
@@ -72,6 +89,10 @@ class BenchArchiveError(RasonWatchError):
 
 class BenchRunError(RasonWatchError):
     """One measurement subprocess failed."""
+
+
+class BenchOptionError(RasonWatchError, ValueError):
+    """An option of the benchmark cannot work (``--only`` names nothing it knows)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +116,8 @@ class Measurement:
     run_cpu_s: float
     """CPU seconds of this process (every thread) during the run."""
     server_cpu_s: float
-    """CPU seconds of the temporary Prefect server (a child process) during the run."""
+    """CPU seconds of the temporary Prefect server (a child process) on the run, read once
+    it has caught up with the run's events (0 with ``PREFECT_API_URL`` or for plain)."""
     rss_mb: float
     """Peak RSS of the process."""
     scenes: int
@@ -263,6 +285,25 @@ def _children_cpu_s() -> float:
     return total
 
 
+def _settled_children_cpu_s(
+    *, step: float = 0.25, quiet: float = 0.02, limit: float = 15.0
+) -> float:
+    """:func:`_children_cpu_s` once the children have caught up: the temporary server
+    records task runs from their events a little after the flow has moved on, so its CPU
+    for a run is read when it stops growing (by less than ``quiet`` over ``step`` seconds),
+    or after ``limit`` seconds."""
+    last = _children_cpu_s()
+    waited = 0.0
+    while waited < limit:
+        time.sleep(step)
+        waited += step
+        now = _children_cpu_s()
+        if now - last < quiet:
+            return now
+        last = now
+    return last
+
+
 def measure(
     mode: str,
     archive: Path,
@@ -286,7 +327,8 @@ def measure(
     run = _run_prefect if mode == "prefect" else _run_plain
     summary = run(archive, span, data_dir, concurrency, batch_size)
     done = time.perf_counter()
-    cpu, server_cpu = _cpu_s() - cpu, _children_cpu_s() - server_cpu
+    cpu = _cpu_s() - cpu
+    server_cpu = _settled_children_cpu_s() - server_cpu if mode == "prefect" else 0.0
     return Measurement(
         mode=mode,
         start=span[0].isoformat(),
@@ -319,6 +361,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args(argv)
+    if args.mode == "plain":  # the flow's log lines, without Prefect's logging setup
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s.%(msecs)03d | %(levelname)-7s | %(name)s - %(message)s",
+            datefmt="%H:%M:%S",
+        )
     result = measure(
         args.mode,
         args.archive,
@@ -453,6 +501,23 @@ def stage_ms_per_scene(stages: Mapping[str, tuple[float, int]], scenes: int) -> 
     return {name: round(1000 * stages.get(name, (0.0, 0))[0] / per, 2) for name in STAGES}
 
 
+def parse_only(text: str | None) -> tuple[str, ...]:
+    """``--only prefect,plain`` as measurement names, in :data:`MEASUREMENTS` order.
+
+    Raises:
+        BenchOptionError: a name is not one of :data:`MEASUREMENTS`, or none is given.
+    """
+    if text is None:
+        return MEASUREMENTS
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(names - set(MEASUREMENTS))
+    if unknown or not names:
+        raise BenchOptionError(
+            f"--only {text!r}: expected some of {', '.join(MEASUREMENTS)} (comma-separated)"
+        )
+    return tuple(name for name in MEASUREMENTS if name in names)
+
+
 def run_backfill_bench(
     archive: Path,
     *,
@@ -460,8 +525,12 @@ def run_backfill_bench(
     concurrency: int = 2,
     env: Mapping[str, str] | None = None,
     progress: Any = None,
+    only: Collection[str] = MEASUREMENTS,
 ) -> dict[str, Any]:
     """Measure the backfill of ``archive`` (see the module docstring); a JSON-ready dict.
+
+    The Prefect backfill and the plain run are measured back to back, so that both see
+    the same machine; figures of a measurement left out by ``only`` are None.
 
     Args:
         archive: the SIMULATED archive (what ``rasonwatch simulate`` writes).
@@ -469,11 +538,14 @@ def run_backfill_bench(
         concurrency: batches in flight, in both modes.
         env: environment of the measurement subprocesses (default: this one's).
         progress: called with one line after each measurement.
+        only: the measurements to run (:data:`MEASUREMENTS`; ``rerun`` needs ``prefect``).
 
     Raises:
         BenchArchiveError: no archive, or no dates for it.
         BenchRunError: a measurement failed.
+        BenchOptionError: ``only`` names no measurement, or an unknown one.
     """
+    chosen = parse_only(",".join(only))
     archive = archive.resolve()
     check_archive(archive)
     start, end = span if span is not None else archive_span(archive)
@@ -483,54 +555,121 @@ def run_backfill_bench(
 
         def child(what: str, mode: str, sub: tuple[date, date], folder: str) -> Measurement:
             found = _child(mode, archive, sub, root / folder, concurrency=concurrency, env=env)
-            tell(f"{what} ({mode}) {sub[0]}..{sub[1]}: {found.total_s:.1f} s")
+            tell(
+                f"{what} ({mode}) {sub[0]}..{sub[1]}: {found.total_s:.1f} s, run "
+                f"{found.run_s:.1f} s, CPU {found.run_cpu_s + found.server_cpu_s:.1f} s"
+            )
             return found
 
-        first = child("backfill", "prefect", (start, end), "prefect")
-        again = child("re-run", "prefect", (start, end), "prefect")
-        plain = child("backfill", "plain", (start, end), "plain")
-        by_range = {
-            label: child(f"backfill {label}", "prefect", sub, f"rss-{label}")
-            for label, sub in rss_spans(start, end).items()
-            if sub != (start, end)
-        }
-    by_range[years_label(start, end)] = first
-    return _result(archive, (start, end), concurrency, first, again, plain, by_range)
+        whole = (start, end)
+        first = child("backfill", "prefect", whole, "prefect") if "prefect" in chosen else None
+        plain = child("backfill", "plain", whole, "plain") if "plain" in chosen else None
+        again = None
+        if "rerun" in chosen and first is not None:  # the Prefect backfill's data folder
+            again = child("re-run", "prefect", whole, "prefect")
+        by_range: dict[str, Measurement] = {}
+        if "rss" in chosen:
+            for label, sub in rss_spans(start, end).items():
+                if sub != whole:
+                    by_range[label] = child(f"backfill {label}", "prefect", sub, f"rss-{label}")
+    if first is not None:
+        by_range[years_label(start, end)] = first
+    return _result(archive, whole, concurrency, chosen, first, again, plain, by_range)
+
+
+def _seconds(measurement: Measurement | None, name: str) -> float | None:
+    """``measurement.<name>`` rounded to 10 ms, or None when it was not measured."""
+    return None if measurement is None else round(float(getattr(measurement, name)), 2)
 
 
 def _result(
     archive: Path,
     span: tuple[date, date],
     concurrency: int,
-    first: Measurement,
-    again: Measurement,
-    plain: Measurement,
+    measured: Sequence[str],
+    first: Measurement | None,
+    again: Measurement | None,
+    plain: Measurement | None,
     by_range: Mapping[str, Measurement],
 ) -> dict[str, Any]:
-    simulated = first.simulated or plain.simulated
+    runs = [m for m in (first, again, plain, *by_range.values()) if m is not None]
+    simulated = any(m.simulated for m in runs)
+    shown = first or plain or (runs[0] if runs else None)
+    prefect_cpu = None if first is None else first.run_cpu_s + first.server_cpu_s
     return {
         "data": "SIMULATED" if simulated else "real",
         "archive": str(archive),
         "range": f"{span[0]}..{span[1]}",
         "concurrency": concurrency,
-        "scenes": first.processed,
-        "ok": first.ok,
-        "failed": first.failed,
-        "backfill_s": round(first.total_s, 2),
-        "rerun_s": round(again.total_s, 2),
-        "rerun_skipped": again.skipped,
-        "prefect_import_s": round(first.import_s, 2),
-        "prefect_server_s": round(first.server_s, 2),
-        "prefect_run_s": round(first.run_s, 2),
-        "plain_run_s": round(plain.run_s, 2),
-        "plain_scenes": plain.processed,
-        "orchestration_share": round(_share(first.run_s, plain.run_s), 3),
+        "measured": list(measured),
+        "scenes": None if shown is None else shown.processed,
+        "ok": None if shown is None else shown.ok,
+        "failed": None if shown is None else shown.failed,
+        "backfill_s": _seconds(first, "total_s"),
+        "rerun_s": _seconds(again, "total_s"),
+        "rerun_skipped": None if again is None else again.skipped,
+        "prefect_import_s": _seconds(first, "import_s"),
+        "prefect_server_s": _seconds(first, "server_s"),
+        "prefect_run_s": _seconds(first, "run_s"),
+        "prefect_run_cpu_s": _seconds(first, "run_cpu_s"),
+        "prefect_server_cpu_s": _seconds(first, "server_cpu_s"),
+        "plain_run_s": _seconds(plain, "run_s"),
+        "plain_run_cpu_s": _seconds(plain, "run_cpu_s"),
+        "plain_scenes": None if plain is None else plain.processed,
+        "orchestration_share": (
+            None if first is None or plain is None else round(_share(first.run_s, plain.run_s), 3)
+        ),
+        "orchestration_cpu_share": (
+            None
+            if prefect_cpu is None or plain is None
+            else round(_share(prefect_cpu, plain.run_cpu_s), 3)
+        ),
         "rss_mb_by_range": {label: round(m.rss_mb) for label, m in by_range.items()},
         "scenes_by_range": {label: m.processed for label, m in by_range.items()},
-        "stage_ms_per_scene": stage_ms_per_scene(first.stages, first.processed),
-        "stage_calls": {name: first.stages.get(name, (0.0, 0))[1] for name in STAGES},
+        "stage_ms_per_scene": (
+            None if shown is None else stage_ms_per_scene(shown.stages, shown.processed)
+        ),
+        "stage_calls": (
+            None if shown is None else {n: shown.stages.get(n, (0.0, 0))[1] for n in STAGES}
+        ),
         "machine": machine(),
     }
+
+
+def _report_lines(result: Mapping[str, Any]) -> list[str]:
+    """The lines of the short report, for the measurements that ran."""
+    r = result
+    lines = []
+    if r["backfill_s"] is not None:
+        lines.append(
+            f"  backfill through Prefect     {r['backfill_s']:8.1f} s  (imports "
+            f"{r['prefect_import_s']:.1f} s, temporary server {r['prefect_server_s']:.1f} s, "
+            f"run {r['prefect_run_s']:.1f} s; run CPU {r['prefect_run_cpu_s']:.1f} s + "
+            f"server {r['prefect_server_cpu_s']:.1f} s)"
+        )
+    if r["plain_run_s"] is not None:
+        line = (
+            f"  same run without Prefect     {r['plain_run_s']:8.1f} s  (CPU "
+            f"{r['plain_run_cpu_s']:.1f} s)"
+        )
+        if r["orchestration_share"] is not None:
+            line += (
+                f" -> orchestration {100 * r['orchestration_share']:.0f} % of the Prefect "
+                f"run ({100 * r['orchestration_cpu_share']:.0f} % of its CPU)"
+            )
+        lines.append(line)
+    if r["rerun_s"] is not None:
+        lines.append(
+            f"  re-run of the same range     {r['rerun_s']:8.1f} s  "
+            f"({r['rerun_skipped']} already stored)"
+        )
+    if r["rss_mb_by_range"]:
+        rss = ", ".join(f"{k} {v} MB" for k, v in r["rss_mb_by_range"].items())
+        lines.append(f"  peak RSS by range            {rss}")
+    if r["stage_ms_per_scene"] is not None:
+        stages = ", ".join(f"{k} {v:g}" for k, v in r["stage_ms_per_scene"].items())
+        lines.append(f"  ms per scene-AOI by stage    {stages} (summed over threads)")
+    return lines
 
 
 def print_backfill_bench(result: Mapping[str, Any], *, as_json: bool = False) -> None:
@@ -540,21 +679,12 @@ def print_backfill_bench(result: Mapping[str, Any], *, as_json: bool = False) ->
         return
     label = result["data"].upper()
     m = result["machine"]
-    stages = ", ".join(f"{k} {v:g}" for k, v in result["stage_ms_per_scene"].items())
-    rss = ", ".join(f"{k} {v} MB" for k, v in result["rss_mb_by_range"].items())
+    scenes = result["scenes"]
     lines = [
         f"bench backfill on {label} data: {result['archive']}, {result['range']}, "
-        f"{result['scenes']} scene-AOIs ({result['ok']} ok, {result['failed']} failed), "
+        f"{scenes} scene-AOIs ({result['ok']} ok, {result['failed']} failed), "
         f"concurrency {result['concurrency']}",
-        f"  backfill through Prefect     {result['backfill_s']:8.1f} s  (imports "
-        f"{result['prefect_import_s']:.1f} s, temporary server {result['prefect_server_s']:.1f}"
-        f" s, run {result['prefect_run_s']:.1f} s)",
-        f"  re-run of the same range     {result['rerun_s']:8.1f} s  "
-        f"({result['rerun_skipped']} already stored)",
-        f"  same run without Prefect     {result['plain_run_s']:8.1f} s  -> orchestration "
-        f"{100 * result['orchestration_share']:.0f} % of the Prefect run",
-        f"  peak RSS by range            {rss}",
-        f"  ms per scene-AOI by stage    {stages} (summed over threads)",
+        *_report_lines(result),
         f"machine: {m['cpus']} CPUs, Python {m['python']}, Prefect {m['prefect']}, {m['platform']}",
     ]
     if label == "SIMULATED":
