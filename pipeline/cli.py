@@ -117,19 +117,6 @@ OverlapOption = Annotated[
 ]
 
 
-def _check_outputs(db: Path | None, data_dir: Path) -> None:
-    """Refuse a ``--data-dir`` or ``--db`` folder that cannot be written, before any flow.
-
-    Raises:
-        OutputPathError: it lies under a regular file or in a read-only folder.
-    """
-    from pipeline.safe_paths import check_output_dir
-
-    check_output_dir(data_dir, what="--data-dir")
-    if db is not None:
-        check_output_dir(db.parent, what=f"the folder of --db {str(db)!r},")
-
-
 def _report(summary: dict[str, object], as_json: bool) -> None:
     from pipeline.run_summary import print_summary
 
@@ -156,7 +143,6 @@ def backfill(
     """Process every scene over the AOIs in a date range; resumes, skips what is done."""
     from pipeline import flow_commands
 
-    _check_outputs(db, data_dir)
     summary = flow_commands.backfill(
         start=start,
         end=end,
@@ -192,7 +178,6 @@ def run_nightly(
     """Nightly: process what is new since the last processed scene (with an overlap)."""
     from pipeline import flow_commands
 
-    _check_outputs(db, data_dir)
     summary = flow_commands.nightly(
         aois=aoi or [],
         source=source,
@@ -222,7 +207,6 @@ def serve(
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
     from pipeline import flow_commands
 
-    _check_outputs(db, data_dir)
     flow_commands.serve(
         cron=cron,
         aois=aoi or [],

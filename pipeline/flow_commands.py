@@ -16,7 +16,9 @@ from pipeline.aoi import resolve_aois
 from pipeline.config import Settings
 from pipeline.dates import parse_date, parse_range
 from pipeline.errors import RasonWatchError, RasonWatchWarning, StoreError
+from pipeline.safe_paths import check_output_dir
 from pipeline.sources import open_source
+from pipeline.sources.local import LocalSource
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,17 +49,23 @@ def _check_inputs(source: str, aois: list[str], db: Path | None, data_dir: Path)
         InvalidAoiError: an AOI is unknown or invalid.
         StoreError: the store's folder is missing, or it is not a usable store.
         StoreVersionError: the store is from a newer rason-watch.
+        OutputPathError: the data folder or the store's folder cannot be written.
     """
     settings = Settings(data_dir=data_dir)
-    open_source(source, settings)
+    opened = open_source(source, settings)
     resolve_aois(aois, settings.aoi_dir)
     if data_dir.exists() and not data_dir.is_dir():
         raise StoreError(f"--data-dir {str(data_dir)!r} is not a folder")
+    check_output_dir(data_dir, what="--data-dir")
+    if db is not None:
+        check_output_dir(db.parent, what=f"the folder of --db {str(db)!r},")
     target = default_db(db, data_dir)
     if target.exists():
         Store(target).close()  # refuses a newer schema before anything runs
     elif db is not None and not db.parent.is_dir():
         raise StoreError(f"cannot create store {str(db)!r}: folder does not exist")
+    if isinstance(opened, LocalSource):
+        opened.items()  # an empty or unreadable catalog fails here, not after a store exists
 
 
 def _warn_if_dask_without_server(dask_address: str | None) -> None:

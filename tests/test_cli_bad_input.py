@@ -499,3 +499,10 @@ def test_bad_environment_setting(
 ) -> None:
     monkeypatch.setenv(name, value)
     _refused_writing_nothing(_aoi_argv(command, "rajin-port"), workdir, capsys, name)
+
+
+@pytest.mark.parametrize("command", ["scenes", "backfill", "run"])
+def test_empty_catalog_writes_nothing(
+    command: str, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _refused_writing_nothing(_aoi_argv(command, "rajin-port"), workdir, capsys, "no STAC items")
