@@ -517,3 +517,21 @@ def test_the_test_run_cannot_reach_the_internet() -> None:
     """``--block-network`` refuses any host but loopback (192.0.2.1 is TEST-NET-1: unroutable)."""
     with pytest.raises(RuntimeError, match="Network is disabled"):
         socket.create_connection(("192.0.2.1", 80), timeout=0.5)
+
+
+def test_prefect_server_telemetry_is_off_unless_the_operator_asks() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, pipeline; print(os.environ['PREFECT_SERVER_ANALYTICS_ENABLED'])"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_SERVER_ANALYTICS_ENABLED"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "false"
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "true"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "true"
