@@ -15,6 +15,9 @@ Operators tune reads over slow or flaky links with environment variables, read w
     Attempts per band read, each signing the href afresh (default 3).
 ``RASONWATCH_READ_THREADS``
     Bands read at once per scene (default 4).
+``RASONWATCH_FETCH_TILES``
+    1 (default): HTTP(S) COGs are read by fetching their header and tiles directly
+    (:mod:`pipeline.cog_fetch`); 0: every file goes through GDAL's ``/vsicurl/``.
 """
 
 from __future__ import annotations
@@ -131,7 +134,11 @@ class Settings:
     """Bands read concurrently per scene (I/O bound)."""
     gdal_env: MappingProxyType[str, str] = field(default_factory=gdal_env_from_environment)
     """GDAL configuration options applied around every read."""
-    fetch_tiles: bool = True
+    fetch_tiles: bool = field(
+        default_factory=lambda: bool(
+            env_number("RASONWATCH_FETCH_TILES", 1, minimum=0, integer=True)
+        )
+    )
     """Read HTTP(S) COGs by fetching the header and the tiles under the windows ourselves
     (:mod:`pipeline.cog_fetch`, no ``HEAD``, one request per run of tiles) and letting GDAL
     decode them; False reads every file through GDAL's ``/vsicurl/``."""

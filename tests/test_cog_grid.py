@@ -99,6 +99,9 @@ def test_operators_tune_timeouts_and_retries_from_the_environment(
     assert settings.gdal_env["GDAL_HTTP_MAX_RETRY"] == "5"
     assert settings.read_retries == 4
     assert HttpPolicy.from_settings(settings) == HttpPolicy(90.0, 5, 0.5)
+    assert settings.fetch_tiles
+    monkeypatch.setenv("RASONWATCH_FETCH_TILES", "0")
+    assert not Settings().fetch_tiles
     for name, value in (("RASONWATCH_HTTP_TIMEOUT_S", "soon"), ("RASONWATCH_READ_RETRIES", "0")):
         monkeypatch.setenv(name, value)
         with pytest.raises(InvalidSettingError, match=name):
