@@ -36,6 +36,27 @@ class ServedRange:
     """Body bytes written (0 for HEAD)."""
 
 
+class FileRangeHandler(BaseHTTPRequestHandler):
+    """A quiet HTTP/1.1 handler whose GET and HEAD both go to :meth:`serve`."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Stay quiet (tests and benches print their own figures)."""
+
+    def do_HEAD(self) -> None:
+        """Answer HEAD like GET without a body."""
+        self.serve(send_body=False)
+
+    def do_GET(self) -> None:
+        """Answer GET, honouring a single ``Range: bytes=a-b``."""
+        self.serve(send_body=True)
+
+    def serve(self, *, send_body: bool) -> None:
+        """Answer the request (a subclass decides with what)."""
+        raise NotImplementedError
+
+
 def _requested(header: str | None, size: int) -> tuple[int, int, bool] | None:
     """``(start, end, partial)`` of a ``Range`` header; None when it cannot be satisfied."""
     match = _RANGE.match((header or "").strip())

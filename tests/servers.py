@@ -27,13 +27,13 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from pipeline.loopback import LoopbackServer, send_file_range
+from pipeline.loopback import FileRangeHandler, LoopbackServer, send_file_range
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 64 * 1024
@@ -60,22 +60,11 @@ class PathStats:
     """GETs answered with the whole file (no or unusable Range header)."""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FileRangeHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep test output quiet."""
-
-    def do_HEAD(self) -> None:
-        """Answer HEAD like GET without a body."""
-        self._serve(send_body=False)
-
-    def do_GET(self) -> None:
-        """Answer GET, honouring a single ``Range: bytes=a-b``."""
-        self._serve(send_body=True)
-
-    def _serve(self, *, send_body: bool) -> None:
+    def serve(self, *, send_body: bool) -> None:
+        """Answer from the owner's folder, counting what was asked for and sent."""
         owner = self.server.owner
         url_path = unquote(urlsplit(self.path).path)
         stats = owner.record_request(url_path)

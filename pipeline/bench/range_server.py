@@ -27,12 +27,12 @@ import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from pipeline.loopback import LoopbackServer, send_file_range
+from pipeline.loopback import FileRangeHandler, LoopbackServer, send_file_range
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 256 * 1024
@@ -50,22 +50,11 @@ class LaneStats:
     """GETs answered with a whole file (no usable Range header)."""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FileRangeHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Stay quiet."""
-
-    def do_HEAD(self) -> None:
-        """Answer HEAD like GET without a body."""
-        self._serve(send_body=False)
-
-    def do_GET(self) -> None:
-        """Answer GET, honouring a single ``Range: bytes=a-b``."""
-        self._serve(send_body=True)
-
-    def _serve(self, *, send_body: bool) -> None:
+    def serve(self, *, send_body: bool) -> None:
+        """Answer from the owner's folder, counting what was asked for and sent."""
         owner = self.server.owner
         lane, _, rest = unquote(urlsplit(self.path).path).lstrip("/").partition("/")
         owner.record_request(lane)
