@@ -201,4 +201,6 @@ def test_uncompressed_cogs_fall_back_to_vsicurl(
     chip = read_chips(replace(remote, assets=assets), AOIS[:1], settings=Settings())[0]
     reference = read_chips(local, AOIS[:1], settings=Settings())[0]
     np.testing.assert_array_equal(chip.band("blue"), reference.band("blue"))
-    assert range_server.stats("/" + url.split("/", 3)[3]).requests >= 2  # HEAD + GETs
+    plain_stats = range_server.stats("/" + url.split("/", 3)[3])
+    # A HEAD was sent, so /vsicurl/ read the file (the short path never sends one).
+    assert plain_stats.requests > len(plain_stats.ranges) + plain_stats.full_gets
