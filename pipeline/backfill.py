@@ -1,9 +1,20 @@
 """A run's orchestration in plain Python; :mod:`pipeline.flows` runs it on Prefect tasks.
 
-What a run is (:class:`Job`), which dates it covers (:func:`reference_window`,
-:func:`nightly_window`), which scenes still need work (:func:`todo`, :func:`batches`), how
-many are in flight at once (:func:`bounded`), and how results are written and counted
-(:func:`record`, :class:`AoiTally`). Nothing here imports prefect.
+What a run is (:class:`Job`), which dates it covers (:func:`nightly_window`), which
+scenes still need work (:func:`todo`, :func:`batches`), how many are in flight at once
+(:func:`bounded`), and how results are written and counted (:func:`record`,
+:class:`AoiTally`). Nothing here imports prefect.
+
+One series, one instrument
+    A series is one AOI seen through one source by one detector version. Its numbers are
+    measured against one temporal reference, built from the scenes of the *reference
+    period* (:data:`DEFAULT_REFERENCE_PERIOD` unless ``--reference-period`` says
+    otherwise) with every claim's test window left out, so the instrument is never built
+    from the data under test. Every observation keeps the ``reference_id`` it was
+    measured against. When the series' reference changes (another period, its scenes
+    reprocessed at the source, scenes published late), the rows measured against the old
+    one are processed again against the new one in the same run, so a series never
+    silently mixes references; ``rasonwatch evaluate`` refuses to pool rows that still do.
 
 The run itself, :func:`run_all` (for each AOI: search, reference, skip what is done,
 process, record), is written once against :class:`Steps`, the few calls that do the work:
@@ -34,12 +45,16 @@ from typing import Any, Final, Protocol, TypeVar
 from pipeline.analyse import detector_version, reference_candidates
 from pipeline.aoi import resolve_aois
 from pipeline.chip_cache import aoi_key
-from pipeline.config import Settings
+from pipeline.claims import DEFAULT_BASELINE, Claim, load_claims
+from pipeline.config import BANDS, PROJECT_ROOT, Settings
+from pipeline.pixel_origin import scene_origin, source_identity
 from pipeline.progress import progress_callback
 from pipeline.reference import Reference
 from pipeline.reference_store import (
+    Period,
     Provenance,
-    StoredReference,
+    ReferenceKey,
+    format_period,
     load_reference,
     reference_path,
     save_reference,
@@ -52,8 +67,12 @@ from pipeline.types import Aoi, Scene
 
 #: The results store, under the data folder.
 DB_NAME: Final = "rasonwatch.sqlite"
-#: A reference is built from at least this many days of scenes (ending with the range).
-REFERENCE_WINDOW_DAYS: Final = 365
+#: The scenes each AOI's reference is built from, unless ``--reference-period`` says
+#: otherwise: the claims' default baseline, before any claimed change. Every claim's test
+#: window (:data:`CLAIMS_FILE`) is left out of whichever period is used.
+DEFAULT_REFERENCE_PERIOD: Final[Period] = DEFAULT_BASELINE
+#: The claims whose test windows no reference is built from.
+CLAIMS_FILE: Final = PROJECT_ROOT / "seeds" / "claims.toml"
 #: ``rasonwatch run`` looks this far back before the last processed scene, for scenes that
 #: the provider published late (reprocessing, ingestion delays).
 OVERLAP_DAYS: Final = 10
@@ -99,10 +118,17 @@ class Job:
     """Draw progress bars on stderr (when run from the CLI)."""
     settings: Settings = field(default_factory=Settings)
     """Run-wide settings."""
+    reference_period: Period = DEFAULT_REFERENCE_PERIOD
+    """The scenes each AOI's reference may be built from (inclusive)."""
+    excluded: tuple[Period, ...] = ()
+    """Windows left out of the reference period: the claims' test windows within it."""
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.batch_size < 1:
             raise ValueError("concurrency and batch size must be at least 1")
+        first, last = self.reference_period
+        if last < first:
+            raise ValueError(f"reference period ends before it starts: {first}..{last}")
 
     @classmethod
     def create(
@@ -112,20 +138,27 @@ class Job:
         db: str | Path | None,
         data_dir: str | Path,
         aois: Sequence[str] | None,
+        reference_period: Period | None = None,
         **options: Any,
     ) -> Job:
-        """Resolve AOIs and paths (absolute, so that deployments run from anywhere).
+        """Resolve AOIs and paths (absolute, so that deployments run from anywhere), and the
+        reference period with the claims' test windows left out.
 
         Raises:
             InvalidAoiError: an AOI id or file is unknown or invalid.
+            InvalidClaimsError: the claims file is invalid.
         """
         settings = Settings(data_dir=Path(data_dir).resolve())
+        period = reference_period or DEFAULT_REFERENCE_PERIOD
+        claims = load_claims(CLAIMS_FILE) if CLAIMS_FILE.is_file() else ()
         return cls(
             source=source,
             db=Path(db).resolve() if db else settings.data_dir / DB_NAME,
             data_dir=settings.data_dir,
             aois=tuple(resolve_aois(aois or (), settings.aoi_dir)),
             settings=settings,
+            reference_period=period,
+            excluded=claim_windows_within(claims, period),
             **options,
         )
 
@@ -149,6 +182,17 @@ class Job:
         """The current detector version."""
         return detector_version()
 
+    def reference_key(self, aoi: Aoi) -> ReferenceKey:
+        """What ``aoi``'s reference is the instrument of in this run."""
+        return ReferenceKey(
+            aoi_id=aoi.id,
+            aoi_key=aoi_key(aoi),
+            source=source_identity(self.source),
+            period=self.reference_period,
+            excluded=self.excluded,
+            detector_version=self.detector_version,
+        )
+
     def parameters(self, windows: dict[str, tuple[date, date]]) -> dict[str, object]:
         """What the ``runs`` table keeps about this run."""
         return {
@@ -157,6 +201,8 @@ class Job:
             "data_dir": str(self.data_dir),
             "aois": {a: [s.isoformat(), e.isoformat()] for a, (s, e) in windows.items()},
             "use_cache": self.use_cache,
+            "reference_period": [d.isoformat() for d in self.reference_period],
+            "reference_excluded": [[d.isoformat() for d in w] for w in self.excluded],
             "concurrency": self.concurrency,
             "batch_size": self.batch_size,
         }
@@ -167,19 +213,17 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-def reference_window(start: date, end: date, *, today: date | None = None) -> tuple[date, date]:
-    """The scenes a reference is built from: the range, widened to a full year.
-
-    A shorter range grows evenly on both sides (a historical backfill uses the scenes
-    around it, every season once), but never past ``today``: the nightly run's range ends
-    today, so its reference is the year before.
-    """
-    span = (end - start).days + 1
-    if span >= REFERENCE_WINDOW_DAYS:
-        return start, end
-    last = min(end + timedelta(days=(REFERENCE_WINDOW_DAYS - span) // 2), today or utc_today())
-    last = max(last, end)
-    return min(start, last - timedelta(days=REFERENCE_WINDOW_DAYS - 1)), last
+def claim_windows_within(claims: Sequence[Claim], period: Period) -> tuple[Period, ...]:
+    """The claims' test windows that overlap ``period``, merged and in order."""
+    first, last = period
+    windows = sorted({c.window for c in claims if c.window[0] <= last and c.window[1] >= first})
+    merged: list[Period] = []
+    for start, end in windows:
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def nightly_window(
@@ -202,28 +246,13 @@ def nightly_window(
     return min(last.date() - timedelta(days=overlap_days), until), until
 
 
-def saved_reference(
-    job: Job, aoi: Aoi, *, available: int, window_end: date
-) -> tuple[StoredReference | None, str | None]:
-    """The AOI's saved reference, and why it must be rebuilt (None when it is fresh)."""
-    stored = load_reference(reference_path(job.references_dir, aoi.id))
-    reason = stale_reason(
-        stored,
-        detector_version=job.detector_version,
-        aoi_key=aoi_key(aoi),
-        available=available,
-        window_end=window_end,
-    )
-    return stored, reason
-
-
 def save_built_reference(
     job: Job,
-    aoi: Aoi,
+    key: ReferenceKey,
     reference: Reference,
     picked: Sequence[Scene],
-    window: tuple[date, date],
-    surveyed: Sequence[Scene],
+    origins: Mapping[str, str],
+    available: int,
 ) -> Provenance:
     """Save a freshly built reference with its provenance; return the provenance.
 
@@ -231,18 +260,15 @@ def save_built_reference(
         OSError: the references folder cannot be written.
     """
     provenance = Provenance(
-        aoi_id=aoi.id,
-        aoi_key=aoi_key(aoi),
-        detector_version=job.detector_version,
-        source=job.source,
-        window_start=window[0],
-        window_end=window[1],
-        available=len(surveyed),
+        key=key,
+        reference_id=reference.reference_id,
+        available=available,
         newest=max(s.datetime.date() for s in picked),
         built_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         scene_ids=reference.scene_ids,
+        scene_origins={s: origins[s] for s in reference.scene_ids if s in origins},
     )
-    save_reference(reference_path(job.references_dir, aoi.id), reference, provenance)
+    save_reference(reference_path(job.references_dir, key), reference, provenance)
     return provenance
 
 
@@ -407,6 +433,11 @@ class ReferenceChoice:
     unreadable: Mapping[str, str] = field(default_factory=dict)
     """Scene id -> reason, for scenes the survey found unreadable (stored failed as such)."""
 
+    @property
+    def reference_id(self) -> str | None:
+        """The reference's content hash, kept with every observation measured against it."""
+        return self.reference.reference_id if self.reference is not None else None
+
 
 def _survey_round(
     job: Job, steps: Steps, aoi: Aoi, scenes: Sequence[Scene], tick: Callable[[int], None]
@@ -462,7 +493,12 @@ def _clear_fractions(window: Sequence[Scene], survey: Survey) -> list[tuple[str,
 
 
 def _build(
-    job: Job, steps: Steps, aoi: Aoi, window: Sequence[Scene], span: tuple[date, date]
+    job: Job,
+    steps: Steps,
+    aoi: Aoi,
+    key: ReferenceKey,
+    window: Sequence[Scene],
+    origins: Mapping[str, str],
 ) -> ReferenceChoice:
     """Survey the window, pick the clearest scenes, build the reference and save it."""
     log = steps.log
@@ -486,32 +522,49 @@ def _build(
         return ReferenceChoice(None, "none (chips unreadable for now)", "none", survey.unreadable)
     if reference is None:
         log.warning(
-            "%s: too few clear scenes for a reference (%d qualify); the AOI's scenes "
-            "are stored failed until one can be built",
+            "%s: too few clear scenes for a reference in %s (%d qualify); the AOI's scenes "
+            "are stored failed until one can be built (see --reference-period)",
             aoi.id,
+            format_period(key.period),
             len(picked),
         )
-        return ReferenceChoice(None, "none (too few clear scenes)", "none", survey.unreadable)
-    provenance = save_built_reference(job, aoi, reference, picked, span, window)
+        label = "none (too few clear scenes in the reference period)"
+        return ReferenceChoice(None, label, "none", survey.unreadable)
+    provenance = save_built_reference(job, key, reference, picked, origins, len(window))
     log.info("%s: reference saved, %s", aoi.id, provenance.summary())
-    label = f"built ({len(reference.scene_ids)} scenes)"
+    label = f"built ({len(reference.scene_ids)} scenes, {reference.reference_id})"
     return ReferenceChoice(reference, label, f"built, {provenance.summary()}", survey.unreadable)
 
 
 def choose_reference(
     job: Job, steps: Steps, aoi: Aoi, scenes: list[Scene], start: date, end: date
 ) -> ReferenceChoice:
-    """The AOI's saved reference, or a new one when it is missing or stale (then saved)."""
-    first, last = reference_window(start, end)
-    same = (first, last) == (start, end)
-    window = scenes if same else steps.search(aoi, first, last)
-    stored, reason = saved_reference(job, aoi, available=len(window), window_end=end)
+    """The AOI's saved reference for this run's key, or a new one when it is missing or
+    stale (then saved).
+
+    The reference is built from the scenes of the reference period that lie in no
+    excluded window (:meth:`pipeline.reference_store.ReferenceKey.admits`).
+    """
+    key = job.reference_key(aoi)
+    listed = scenes if key.period == (start, end) else steps.search(aoi, *key.period)
+    window = [s for s in listed if key.admits(s.datetime.date())]
+    origins = {s.id: scene_origin(s, BANDS) for s in window}
+    stored = load_reference(reference_path(job.references_dir, key))
+    reason = stale_reason(stored, key, available=len(window), origins=origins)
     if stored is not None and reason is None:
-        steps.log.info("%s: using the saved reference, %s", aoi.id, stored.provenance.summary())
-        label = f"saved ({len(stored.reference.scene_ids)} scenes)"
+        steps.log.info("%s: using the saved %s", aoi.id, stored.provenance.summary())
+        label = f"saved ({len(stored.reference.scene_ids)} scenes, {stored.reference.reference_id})"
         return ReferenceChoice(stored.reference, label, f"saved, {stored.provenance.summary()}")
+    if not window:
+        steps.log.warning(
+            "%s: no scenes in the reference period %s; the AOI's scenes are stored failed "
+            "until a reference can be built (see --reference-period)",
+            aoi.id,
+            format_period(key.period),
+        )
+        return ReferenceChoice(None, "none (no scenes in the reference period)", "none")
     steps.log.info("%s: building the reference (%s) from %d scenes", aoi.id, reason, len(window))
-    return _build(job, steps, aoi, window, (first, last))
+    return _build(job, steps, aoi, key, window, origins)
 
 
 def outcomes_of(
@@ -547,28 +600,80 @@ def _process(
         yield outcomes_of(handle, batch, aoi)
 
 
+def measured_elsewhere(
+    steps: Steps, store: Store, aoi: Aoi, job: Job, choice: ReferenceChoice, listed: set[str]
+) -> list[Scene]:
+    """Scenes outside this run's range whose rows were measured against another reference.
+
+    They are searched for again over the span of those rows, to be processed against this
+    run's reference (one series, one instrument). Rows the source no longer lists are left
+    as they are, and ``evaluate`` will not pool them.
+    """
+    if choice.reference_id is None:
+        return []
+    stale = [
+        (scene_id, when)
+        for scene_id, when in store.measured_against_others(
+            aoi.id, job.detector_version, choice.reference_id
+        )
+        if scene_id not in listed
+    ]
+    if not stale:
+        return []
+    wanted = {scene_id for scene_id, _ in stale}
+    found = [
+        s for s in steps.search(aoi, stale[0][1].date(), stale[-1][1].date()) if s.id in wanted
+    ]
+    steps.log.info(
+        "%s: %d earlier rows were measured against another reference; processing %d of "
+        "them again against %s",
+        aoi.id,
+        len(wanted),
+        len(found),
+        choice.reference_id,
+    )
+    if len(found) < len(wanted):
+        steps.log.warning(
+            "%s: %d rows measured against another reference are not listed by the source "
+            "any more; evaluate will not pool them with the others",
+            aoi.id,
+            len(wanted) - len(found),
+        )
+    return found
+
+
 def run_aoi(
     job: Job, steps: Steps, store: Store, aoi: Aoi, span: tuple[date, date], run_id: str
 ) -> AoiTally:
-    """Everything for one AOI: search, reference, skip what is done, process, record."""
+    """Everything for one AOI: search, reference, skip what is done against that reference,
+    process (with earlier rows measured against another reference), record."""
     start, end = span
     tally = AoiTally(aoi.id, start, end)
     scenes = steps.search(aoi, start, end)
-    remaining = todo(scenes, store.done_scene_ids(aoi.id, job.detector_version))
-    tally.scenes, tally.skipped = len(scenes), len(scenes) - len(remaining)
+    tally.scenes = len(scenes)
     tally.simulated = any(s.simulated for s in scenes)
+    choice = choose_reference(job, steps, aoi, scenes, start, end)
+    tally.reference = choice.label
+    done = store.done_scene_ids(
+        aoi.id,
+        job.detector_version,
+        reference_id=choice.reference_id,
+    )
+    remaining = todo(scenes, done)
+    tally.skipped = len(scenes) - len(remaining)
+    again = measured_elsewhere(steps, store, aoi, job, choice, {s.id for s in scenes})
     steps.log.info(
-        "%s: %d scenes in %s..%s, %d already done, %d to process",
+        "%s: %d scenes in %s..%s, %d already done, %d to process, %d earlier ones again",
         aoi.id,
         len(scenes),
         start,
         end,
         tally.skipped,
         len(remaining),
+        len(again),
     )
+    remaining = todo([*remaining, *again], set())
     if remaining:
-        choice = choose_reference(job, steps, aoi, scenes, start, end)
-        tally.reference = choice.label
         label = f"{aoi.id}: scenes"
         with progress(label, len(remaining), enabled=job.show_progress) as tick:
             for outcomes in _process(job, steps, aoi, remaining, choice):

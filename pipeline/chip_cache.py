@@ -1,13 +1,18 @@
-"""AOI chips cached on disk: small compressed GeoTIFFs keyed by scene and AOI.
+"""AOI chips cached on disk: small compressed GeoTIFFs keyed by AOI, scene and pixel origin.
 
 Re-processing with a new detector version, rebuilding a reference or drawing quicklooks
 then never downloads the same pixels twice. Layout under the cache root (by default
 ``data/chips/``)::
 
-    <aoi id>/<aoi key>/<scene id>.tif
+    <aoi id>/<aoi key>/<scene id>.<origin>.tif
 
 The AOI key is a short hash of the AOI outline and of :data:`CHIP_FORMAT`, so editing an
-AOI file, or changing how chips are read, never serves stale pixels. Each file holds seven
+AOI file, or changing how chips are read, never serves stale pixels. The origin
+(:func:`pipeline.pixel_origin.scene_origin`) is the identity of the bytes the chip was
+read from: the band hrefs without their signing query, the item's ``updated`` time, the
+processing baseline, and for local archives each file's size and modification time. Two
+providers' copies of one scene, or an archive simulated again into the same folder, are
+therefore two chips, and one is never served for the other. Each file holds seven
 float32 bands: the five reflectance bands, then SCL and ``valid`` (0/1), losslessly
 compressed (ZSTD with the floating-point predictor), so reflectance (NaN included), SCL,
 ``valid``, the transform and the CRS round-trip exactly.
@@ -35,14 +40,14 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
-from pipeline.safe_paths import join_inside, safe_name
+from pipeline.safe_paths import check_name, join_inside, safe_name
 from pipeline.types import REFLECTANCE_BANDS, Aoi, Chip
 
 log = logging.getLogger(__name__)
 
 #: Bump when the chip reader (``pipeline.cog``: offsets, resampling, masks) changes the
 #: pixels it returns, so that chips read by the old code are no longer found.
-CHIP_FORMAT: Final = "chip-1"
+CHIP_FORMAT: Final = "chip-2"
 #: Band order in a cached file.
 CACHE_BANDS: Final = (*REFLECTANCE_BANDS, "scl", "valid")
 #: GeoTIFF creation options: lossless, fast to write and read, 256-pixel tiles.
@@ -94,47 +99,60 @@ class ChipCache:
         """Use ``root`` as the cache folder (created on the first write)."""
         self.root = Path(root)
 
-    def path_for(self, scene_id: str, aoi: Aoi) -> Path:
-        """Where the chip of ``scene_id`` over ``aoi`` is (or would be) cached.
+    def path_for(self, scene_id: str, origin: str, aoi: Aoi) -> Path:
+        """Where the chip of ``scene_id`` read from ``origin`` over ``aoi`` is (or would be).
 
         The scene id (STAC metadata: hostile) is mapped onto a safe file name; the AOI id
-        must already be one. The path never leaves :attr:`root`.
+        must already be one, and the origin is checked to be one. The path never leaves
+        :attr:`root`.
 
         Raises:
-            UnsafePathError: the AOI id cannot be a folder name.
+            UnsafePathError: the AOI id or the origin cannot be part of a file name.
         """
-        stem = safe_name(scene_id)
+        stem = f"{safe_name(scene_id)}.{check_name(origin, what='pixel origin')}"
         return join_inside(self.root, aoi.id, aoi_key(aoi), f"{stem}.tif", what="AOI id")
 
-    def get(self, scene_id: str, aoi: Aoi) -> Chip | None:
-        """The cached chip, or None on a miss (an unreadable file counts as a miss)."""
-        path = self.path_for(scene_id, aoi)
+    def get(self, scene_id: str, origin: str, aoi: Aoi) -> Chip | None:
+        """The cached chip, or None on a miss.
+
+        An unreadable file, or one whose tags name another scene, AOI or origin, counts as
+        a miss and is removed.
+        """
+        path = self.path_for(scene_id, origin, aoi)
         if not path.is_file():
             return None
         try:
-            chip = read_chip_file(path)
+            chip, found = read_chip_file(path)
         except (RasterioError, OSError, ValueError, KeyError) as exc:
             log.warning("cached chip %s is unreadable (%s); reading it again", path, exc)
             path.unlink(missing_ok=True)
             return None
-        if chip.scene_id != scene_id or chip.aoi_id != aoi.id:
-            log.warning("cached chip %s belongs to %s/%s", path, chip.scene_id, chip.aoi_id)
+        if (chip.scene_id, chip.aoi_id, found) != (scene_id, aoi.id, origin):
+            log.warning(
+                "cached chip %s holds %s/%s from %s, not from %s; reading it again",
+                path,
+                chip.scene_id,
+                chip.aoi_id,
+                found,
+                origin,
+            )
+            path.unlink(missing_ok=True)
             return None
         _touch(path)
         return chip
 
-    def put(self, chip: Chip, aoi: Aoi) -> Path:
-        """Write ``chip`` atomically and return its path.
+    def put(self, chip: Chip, origin: str, aoi: Aoi) -> Path:
+        """Write ``chip``, read from ``origin``, atomically and return its path.
 
         Raises:
             OSError: the cache folder cannot be written.
         """
-        path = self.path_for(chip.scene_id, aoi)
+        path = self.path_for(chip.scene_id, origin, aoi)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tif", dir=path.parent)
         os.close(handle)
         try:
-            write_chip_file(chip, Path(tmp))
+            write_chip_file(chip, Path(tmp), origin=origin)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -191,8 +209,9 @@ class ChipCache:
         return removed, freed
 
 
-def write_chip_file(chip: Chip, path: Path) -> None:
-    """Write ``chip`` as a 7-band float32 GeoTIFF (see the module docstring).
+def write_chip_file(chip: Chip, path: Path, *, origin: str) -> None:
+    """Write ``chip`` as a 7-band float32 GeoTIFF (see the module docstring), tagged with
+    the ``origin`` of its pixels.
 
     Raises:
         RasterioError: GDAL cannot write the file.
@@ -217,12 +236,16 @@ def write_chip_file(chip: Chip, path: Path) -> None:
         dst.write(data)
         dst.descriptions = CACHE_BANDS
         dst.update_tags(
-            scene_id=chip.scene_id, aoi_id=chip.aoi_id, format=CHIP_FORMAT, epsg=str(chip.epsg)
+            scene_id=chip.scene_id,
+            aoi_id=chip.aoi_id,
+            origin=origin,
+            format=CHIP_FORMAT,
+            epsg=str(chip.epsg),
         )
 
 
-def read_chip_file(path: Path) -> Chip:
-    """Read a chip written by :func:`write_chip_file`.
+def read_chip_file(path: Path) -> tuple[Chip, str]:
+    """Read a chip written by :func:`write_chip_file`, with the origin it is tagged with.
 
     Raises:
         RasterioError: the file is not a readable GeoTIFF.
@@ -236,7 +259,8 @@ def read_chip_file(path: Path) -> Chip:
         data = src.read()
         transform = src.transform
         epsg = int(tags["epsg"])
-    return Chip(
+        origin = tags["origin"]
+    chip = Chip(
         scene_id=tags["scene_id"],
         aoi_id=tags["aoi_id"],
         reflectance=np.ascontiguousarray(data[: len(REFLECTANCE_BANDS)]),
@@ -245,6 +269,7 @@ def read_chip_file(path: Path) -> Chip:
         transform=transform,
         epsg=epsg,
     )
+    return chip, origin
 
 
 def _touch(path: Path) -> None:

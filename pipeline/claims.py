@@ -11,6 +11,11 @@ What is compared
     AOI (the clearest), so overlapping tiles never count twice. The *rate* is the mean of
     the metric per clear scene; the *rate ratio* is test-window rate over baseline rate.
 
+One instrument
+    A series whose rows stored ``ok`` were measured against different temporal references
+    (their ``reference_id`` differs) is not evaluated: the verdict is **inconclusive** and
+    its notes name the mix (:func:`refuse_mixed_references`).
+
 Verdict rules for ``test = "rate-ratio"`` (a claimed spike), with margin M (default 1.25,
 meaning "at least 25 % more per scene"), alpha (default 0.05) and the 95 % bootstrap
 interval [lo, hi] of the ratio:
@@ -51,7 +56,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -301,10 +306,52 @@ def evaluate_claims(
     return [evaluate_claim(c, observations, seed=seed) for c in claims]
 
 
+def references_of(observations: Sequence[Observation], aoi: str) -> dict[str | None, int]:
+    """How many rows of ``aoi`` stored ``ok`` were measured against each reference id
+    (None: a row stored before references were identified)."""
+    counts: dict[str | None, int] = {}
+    for o in observations:
+        if o.aoi == aoi and o.status == "ok":
+            counts[o.reference_id] = counts.get(o.reference_id, 0) + 1
+    return counts
+
+
+def refuse_mixed_references(verdict: Verdict, references: Mapping[str | None, int]) -> Verdict:
+    """``verdict``, made inconclusive with a note when its series mixes references.
+
+    Rows measured against different references are different instruments: pooling them
+    could turn a rebuilt reference into a spike or a drop.
+    """
+    if len(references) < 2:
+        return verdict
+    mix = ", ".join(
+        f"{count} rows against {ref or 'an unidentified reference'}"
+        for ref, count in sorted(references.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    )
+    note = (
+        f"the series mixes {len(references)} references ({mix}); rows measured against "
+        "different references are not pooled: run `rasonwatch backfill` again to reprocess "
+        "them against one"
+    )
+    return replace(
+        verdict,
+        verdict="inconclusive",
+        reason=f"not evaluated: the series mixes {len(references)} references",
+        notes=(*verdict.notes, note),
+    )
+
+
 def evaluate_claim(
     claim: Claim, observations: Sequence[Observation], *, seed: int = SEED
 ) -> Verdict:
-    """Test one claim against the observations (the rules are in the module docstring)."""
+    """Test one claim against the observations (the rules are in the module docstring);
+    never on a series whose rows were measured against different references."""
+    verdict = _evaluate(claim, observations, seed=seed)
+    return refuse_mixed_references(verdict, references_of(observations, claim.aoi))
+
+
+def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -> Verdict:
+    """Test one claim against the observations, whatever references they came from."""
     series = clear_series(
         observations,
         aoi=claim.aoi,

@@ -112,6 +112,14 @@ ConcurrencyOption = Annotated[
     int, typer.Option("--concurrency", help="Batches of scenes in flight at once.")
 ]
 BatchOption = Annotated[int, typer.Option("--batch-size", help="Scenes per Prefect task.")]
+ReferencePeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reference-period",
+        help="START..END: the scenes each AOI's reference is built from, every claim's test "
+        "window left out [default: 2019-01-01..2023-06-30].",
+    ),
+]
 OverlapOption = Annotated[
     int, typer.Option("--overlap-days", help="Days re-searched before the last scene processed.")
 ]
@@ -138,6 +146,7 @@ def backfill(
     no_cache: NoCacheOption = False,
     concurrency: ConcurrencyOption = 2,
     batch_size: BatchOption = 8,
+    reference_period: ReferencePeriodOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Process every scene over the AOIs in a date range; resumes, skips what is done."""
@@ -154,6 +163,7 @@ def backfill(
         use_cache=not no_cache,
         concurrency=concurrency,
         batch_size=batch_size,
+        reference_period=reference_period,
         progress=True,
     )
     _report(summary, as_json)
@@ -173,6 +183,7 @@ def run_nightly(
     no_cache: NoCacheOption = False,
     concurrency: ConcurrencyOption = 2,
     batch_size: BatchOption = 8,
+    reference_period: ReferencePeriodOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Nightly: process what is new since the last processed scene (with an overlap)."""
@@ -189,6 +200,7 @@ def run_nightly(
         use_cache=not no_cache,
         concurrency=concurrency,
         batch_size=batch_size,
+        reference_period=reference_period,
         progress=True,
     )
     _report(summary, as_json)
@@ -203,6 +215,7 @@ def serve(
     data_dir: DataDirOption = Path("data"),
     overlap_days: OverlapOption = 10,
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "nightly",
+    reference_period: ReferencePeriodOption = None,
 ) -> None:
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
     from pipeline import flow_commands
@@ -215,6 +228,7 @@ def serve(
         data_dir=data_dir,
         overlap_days=overlap_days,
         name=name,
+        reference_period=reference_period,
     )
 
 

@@ -37,6 +37,26 @@ def parse_range(start: str, end: str) -> tuple[date, date]:
     return first, last
 
 
+def parse_period(text: str, *, what: str = "--reference-period") -> tuple[date, date]:
+    """Parse ``START..END`` (both inclusive, ``END`` not before ``START``).
+
+    Raises:
+        InvalidDateRangeError: not two dates joined by ``..``, or reversed.
+    """
+    first_text, sep, last_text = text.strip().partition("..")
+    if not sep:
+        raise InvalidDateRangeError(
+            f"{what} {text!r} is not a period; use START..END, e.g. 2019-01-01..2023-06-30"
+        )
+    first = parse_date(first_text, what=f"{what} start")
+    last = parse_date(last_text, what=f"{what} end")
+    if last < first:
+        raise InvalidDateRangeError(
+            f"{what} is reversed: {last.isoformat()} is before {first.isoformat()}"
+        )
+    return first, last
+
+
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC instants covering whole days ``first`` to ``last`` inclusive."""
     start = datetime.combine(first, time.min, tzinfo=UTC)

@@ -43,6 +43,7 @@ OBSERVATION_COLUMNS: Final = (
     "railcar_low",
     "railcar_high",
     "simulated",
+    "reference_id",
 )
 _DETECTION_SCHEMA: Final = pa.schema(
     [

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.aoi import resolve_aois
 from pipeline.config import Settings
-from pipeline.dates import parse_date, parse_range
+from pipeline.dates import parse_date, parse_period, parse_range
 from pipeline.errors import RasonWatchError, RasonWatchWarning, StoreError
 from pipeline.safe_paths import check_output_dir
 from pipeline.sources import open_source
@@ -127,6 +127,7 @@ def backfill(
     concurrency: int,
     batch_size: int,
     progress: bool,
+    reference_period: str | None = None,
 ) -> dict[str, Any]:
     """Validate, then run the backfill flow (inline threads or on a Dask cluster).
 
@@ -134,6 +135,7 @@ def backfill(
         RasonWatchError: bad input (see :func:`_check_inputs`), or the store failed.
     """
     first, last = parse_range(start, end)
+    period = parse_period(reference_period) if reference_period else None
     chosen = _ready_flow(
         "backfill_flow", source, aois, db, data_dir, dask_address, concurrency, batch_size, progress
     )
@@ -148,6 +150,7 @@ def backfill(
         concurrency=concurrency,
         batch_size=batch_size,
         show_progress=progress,
+        reference_period=period,
     )
     return result
 
@@ -165,6 +168,7 @@ def nightly(
     concurrency: int,
     batch_size: int,
     progress: bool,
+    reference_period: str | None = None,
 ) -> dict[str, Any]:
     """Validate, then run the nightly flow once, now.
 
@@ -172,6 +176,7 @@ def nightly(
         RasonWatchError: bad input, or the store failed.
     """
     last = parse_date(until, what="--until") if until else None
+    period = parse_period(reference_period) if reference_period else None
     if overlap_days < 0:
         raise InvalidOptionError("--overlap-days must not be negative")
     chosen = _ready_flow(
@@ -188,6 +193,7 @@ def nightly(
         concurrency=concurrency,
         batch_size=batch_size,
         show_progress=progress,
+        reference_period=period,
     )
     return result
 
@@ -219,6 +225,7 @@ def serve(
     data_dir: Path,
     overlap_days: int,
     name: str,
+    reference_period: str | None = None,
 ) -> None:
     """Validate, then serve the nightly deployment until interrupted.
 
@@ -226,6 +233,7 @@ def serve(
         RasonWatchError: bad input.
     """
     check_cron(cron)
+    period = parse_period(reference_period) if reference_period else None
     _check_inputs(source, aois, db, data_dir)
     from pipeline import flows
 
@@ -236,6 +244,7 @@ def serve(
         "data_dir": str(data_dir.resolve()),
         "aois": aois or None,
         "overlap_days": overlap_days,
+        "reference_period": period,
     }
     flows.serve_nightly(cron=cron, parameters=parameters, name=name)
 

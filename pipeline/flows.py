@@ -278,8 +278,10 @@ def backfill_flow(
     concurrency: int = backfill.CONCURRENCY,
     batch_size: int = backfill.BATCH_SIZE,
     show_progress: bool = False,
+    reference_period: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
-    """Process every scene over the AOIs on ``start..end`` not already stored ``ok``.
+    """Process every scene over the AOIs on ``start..end`` not already stored ``ok``
+    against the AOI's reference.
 
     Args:
         start: first day (UTC).
@@ -292,6 +294,8 @@ def backfill_flow(
         concurrency: batches in flight at once.
         batch_size: scenes per task.
         show_progress: draw progress bars on stderr.
+        reference_period: the scenes each AOI's reference is built from (default
+            :data:`pipeline.backfill.DEFAULT_REFERENCE_PERIOD`).
 
     Raises:
         InvalidAoiError: an AOI is unknown or invalid.
@@ -306,6 +310,7 @@ def backfill_flow(
         concurrency=concurrency,
         batch_size=batch_size,
         show_progress=show_progress,
+        reference_period=reference_period,
     )
     return _run(job, "backfill", {aoi.id: (start, end) for aoi in job.aois})
 
@@ -326,6 +331,7 @@ def nightly_flow(
     concurrency: int = backfill.CONCURRENCY,
     batch_size: int = backfill.BATCH_SIZE,
     show_progress: bool = False,
+    reference_period: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     """Process what is new since the last processed scene of each AOI, with an overlap.
 
@@ -341,6 +347,8 @@ def nightly_flow(
         concurrency: batches in flight at once.
         batch_size: scenes per task.
         show_progress: draw progress bars on stderr.
+        reference_period: the scenes each AOI's reference is built from (default
+            :data:`pipeline.backfill.DEFAULT_REFERENCE_PERIOD`).
 
     Raises:
         InvalidAoiError: an AOI is unknown or invalid.
@@ -355,6 +363,7 @@ def nightly_flow(
         concurrency=concurrency,
         batch_size=batch_size,
         show_progress=show_progress,
+        reference_period=reference_period,
     )
     last_day = until or backfill.utc_today()
     job.data_dir.mkdir(parents=True, exist_ok=True)

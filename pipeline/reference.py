@@ -15,9 +15,11 @@ module only computes.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 import numpy as np
@@ -66,6 +68,20 @@ class Reference:
     def __post_init__(self) -> None:
         if self.low.shape != self.median.shape or self.low.shape[1:] != self.looks.shape:
             raise ValueError("reference arrays disagree in shape")
+
+    @cached_property
+    def reference_id(self) -> str:
+        """A 16-hex-digit hash of the reference's content: grid, arrays and scenes.
+
+        Two references with this id measure alike; every observation keeps the id of the
+        reference it was measured against, so a series never mixes instruments unseen.
+        """
+        digest = hashlib.sha256(f"{self.aoi_id}|{self.epsg}|{tuple(self.transform)}".encode())
+        for array in (self.low, self.median, self.ndvi_high, self.spread, self.looks):
+            digest.update(str((array.dtype.str, array.shape)).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update("|".join(self.scene_ids).encode())
+        return digest.hexdigest()[:16]
 
     def fits(self, chip: Chip) -> bool:
         """Whether ``chip`` lies on exactly this grid (same CRS, transform and shape)."""

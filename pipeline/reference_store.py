@@ -1,21 +1,28 @@
 """Per-AOI temporal references saved as ``.npz`` under ``data/references/``, with provenance.
 
-One file per AOI: ``<references dir>/<aoi id>.npz``. It holds every array field of
+A reference is one instrument: what an AOI looks like when nothing is there, as seen by
+one source, in one period, by one detector version. It is saved under a key of exactly
+those things (:class:`ReferenceKey`)::
+
+    <references dir>/<aoi id>/<key digest>.npz
+
+so a reference built from one provider's pixels, or from another period, or by another
+detector version, is never found for another. The file holds every array field of
 :class:`~pipeline.reference.Reference` plus a JSON ``provenance`` entry
-(:class:`Provenance`): the detector version, the AOI key, the window of scenes surveyed,
-how many scenes that window held, which scenes were composited, and when.
+(:class:`Provenance`): the key, the scenes composited with the identity of each one's
+pixels (:func:`pipeline.pixel_origin.scene_origin`), how many scenes the period held, the
+reference's content hash (``reference_id``, kept with every observation) and when it was
+built.
 
-When is a saved reference *stale* (:func:`stale_reason`) and rebuilt?
+A saved reference is *stale* (:func:`stale_reason`) and rebuilt when:
 
-- it is missing, unreadable, or lacks a field the current ``Reference`` has;
-- it was built by another detector version (any change to the detectors or their models);
-- the AOI outline changed since (its key differs);
-- the archive has grown: the window the run would survey now holds at least
-  :data:`GROWTH_FACTOR` times as many scenes as the reference saw, and at least
-  :data:`GROWTH_MIN_SCENES` more (a few late scenes do not trigger a rebuild; a backfill
-  over a much longer range does);
-- it is old: its newest scene is more than :data:`MAX_AGE_DAYS` before the end of the
-  window now processed (seasons and the site itself change).
+- it is missing, unreadable, of an older file format, or lacks a field the current
+  ``Reference`` has;
+- its provenance names another key than the one asked for (a file copied by hand);
+- a scene it was built from now has other pixels at the source (a provider reprocessed it,
+  an archive was simulated again into the same folder): its pixel origin changed;
+- the period now holds at least :data:`GROWTH_FACTOR` times as many scenes as the
+  reference saw, and at least :data:`GROWTH_MIN_SCENES` more (scenes published late).
 
 Files are written to a temporary name and renamed, so concurrent runs never see half a file.
 """
@@ -23,13 +30,15 @@ Files are written to a temporary name and renamed, so concurrent runs never see 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import logging
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -42,49 +51,112 @@ from pipeline.safe_paths import check_name, join_inside
 
 log = logging.getLogger(__name__)
 
-#: The archive must have grown by this factor (and by :data:`GROWTH_MIN_SCENES`) since a
+#: The period must have grown by this factor (and by :data:`GROWTH_MIN_SCENES`) since a
 #: reference was built for it to be rebuilt.
 GROWTH_FACTOR: Final = 1.5
 #: ... and by at least this many scenes.
 GROWTH_MIN_SCENES: Final = 10
-#: A reference whose newest scene is older than this, counted back from the end of the
-#: window being processed, is rebuilt.
-MAX_AGE_DAYS: Final = 400
-_FORMAT: Final = "reference-1"
+_FORMAT: Final = "reference-2"
+
+Period = tuple[date, date]
+
+
+def format_period(period: Period) -> str:
+    """``2019-01-01..2023-06-30``."""
+    return f"{period[0].isoformat()}..{period[1].isoformat()}"
+
+
+@dataclass(frozen=True)
+class ReferenceKey:
+    """What a reference is the instrument of: one AOI outline, source, period, detector."""
+
+    aoi_id: str
+    """The AOI."""
+    aoi_key: str
+    """Hash of the AOI outline (:func:`pipeline.chip_cache.aoi_key`)."""
+    source: str
+    """Identity of the source (:func:`pipeline.pixel_origin.source_identity`)."""
+    period: Period
+    """First and last day of the scenes it may be built from, inclusive."""
+    excluded: tuple[Period, ...]
+    """Windows left out of the period (every claim's test window)."""
+    detector_version: str
+    """Detector version."""
+
+    @property
+    def digest(self) -> str:
+        """A 16-hex-digit hash of the key: the file's name."""
+        text = json.dumps(self.as_json(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "aoi_id": self.aoi_id,
+            "aoi_key": self.aoi_key,
+            "source": self.source,
+            "period": [d.isoformat() for d in self.period],
+            "excluded": [[d.isoformat() for d in w] for w in self.excluded],
+            "detector_version": self.detector_version,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ReferenceKey:
+        """Inverse of :meth:`as_json`.
+
+        Raises:
+            KeyError: a field is missing.
+            ValueError: a date is malformed.
+        """
+        first, last = (date.fromisoformat(d) for d in doc["period"])
+        return cls(
+            aoi_id=str(doc["aoi_id"]),
+            aoi_key=str(doc["aoi_key"]),
+            source=str(doc["source"]),
+            period=(first, last),
+            excluded=tuple(
+                (date.fromisoformat(a), date.fromisoformat(b)) for a, b in doc["excluded"]
+            ),
+            detector_version=str(doc["detector_version"]),
+        )
+
+    def admits(self, day: date) -> bool:
+        """Whether a scene of ``day`` may join the reference: in the period, in no
+        excluded window."""
+        first, last = self.period
+        return first <= day <= last and not any(a <= day <= b for a, b in self.excluded)
 
 
 @dataclass(frozen=True)
 class Provenance:
     """Where a saved reference came from."""
 
-    aoi_id: str
-    """The AOI."""
-    aoi_key: str
-    """Hash of the AOI outline (:func:`pipeline.chip_cache.aoi_key`)."""
-    detector_version: str
-    """Detector version at build time."""
-    source: str
-    """``--source`` the scenes came from."""
-    window_start: date
-    """First day of the window surveyed."""
-    window_end: date
-    """Last day of the window surveyed."""
+    key: ReferenceKey
+    """What it is the instrument of."""
+    reference_id: str
+    """Content hash of the reference (:attr:`pipeline.reference.Reference.reference_id`)."""
     available: int
-    """Scenes the window held (surveyed)."""
+    """Scenes the period held (surveyed)."""
     newest: date
     """Date of the newest scene composited."""
     built_at: str
     """UTC time of the build, ISO 8601."""
     scene_ids: tuple[str, ...] = ()
     """Scenes composited."""
+    scene_origins: Mapping[str, str] = field(default_factory=dict)
+    """Scene id -> identity of its pixels when composited."""
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready form."""
-        out = dataclasses.asdict(self)
-        for key in ("window_start", "window_end", "newest"):
-            out[key] = out[key].isoformat()
-        out["scene_ids"] = list(self.scene_ids)
-        return out
+        return {
+            "key": self.key.as_json(),
+            "reference_id": self.reference_id,
+            "available": self.available,
+            "newest": self.newest.isoformat(),
+            "built_at": self.built_at,
+            "scene_ids": list(self.scene_ids),
+            "scene_origins": dict(self.scene_origins),
+        }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Provenance:
@@ -95,23 +167,26 @@ class Provenance:
             ValueError: a date is malformed.
         """
         return cls(
-            aoi_id=str(doc["aoi_id"]),
-            aoi_key=str(doc["aoi_key"]),
-            detector_version=str(doc["detector_version"]),
-            source=str(doc["source"]),
-            window_start=date.fromisoformat(doc["window_start"]),
-            window_end=date.fromisoformat(doc["window_end"]),
+            key=ReferenceKey.from_json(doc["key"]),
+            reference_id=str(doc["reference_id"]),
             available=int(doc["available"]),
             newest=date.fromisoformat(doc["newest"]),
             built_at=str(doc["built_at"]),
             scene_ids=tuple(str(s) for s in doc.get("scene_ids", ())),
+            scene_origins={str(k): str(v) for k, v in doc.get("scene_origins", {}).items()},
         )
 
     def summary(self) -> str:
-        """One line for logs."""
+        """One line for logs and the store's provenance."""
         return (
-            f"built {self.built_at} from {len(self.scene_ids)} of {self.available} scenes "
-            f"({self.window_start}..{self.window_end})"
+            f"reference {self.reference_id} built {self.built_at} from "
+            f"{len(self.scene_ids)} of {self.available} scenes of "
+            f"{format_period(self.key.period)}"
+            + (
+                f" without {', '.join(format_period(w) for w in self.key.excluded)}"
+                if self.key.excluded
+                else ""
+            )
         )
 
 
@@ -125,13 +200,29 @@ class StoredReference:
     """Where they came from."""
 
 
-def reference_path(references_dir: Path, aoi_id: str) -> Path:
-    """``<references_dir>/<aoi_id>.npz``, never outside ``references_dir``.
+def reference_path(references_dir: Path, key: ReferenceKey) -> Path:
+    """``<references_dir>/<aoi id>/<key digest>.npz``, never outside ``references_dir``.
 
     Raises:
-        UnsafePathError: the AOI id cannot be a file name.
+        UnsafePathError: the AOI id cannot be a folder name.
     """
-    return join_inside(references_dir, f"{check_name(aoi_id, what='AOI id')}.npz", what="AOI id")
+    return join_inside(
+        references_dir,
+        check_name(key.aoi_id, what="AOI id"),
+        f"{key.digest}.npz",
+        what="AOI id",
+    )
+
+
+def saved_references(references_dir: Path, aoi_id: str) -> list[StoredReference]:
+    """Every readable reference saved for ``aoi_id``, newest build last.
+
+    Raises:
+        UnsafePathError: the AOI id cannot be a folder name.
+    """
+    folder = join_inside(references_dir, check_name(aoi_id, what="AOI id"), what="AOI id")
+    found = [load_reference(path) for path in sorted(folder.glob("*.npz"))]
+    return sorted((s for s in found if s is not None), key=lambda s: s.provenance.built_at)
 
 
 def save_reference(path: Path, reference: Reference, provenance: Provenance) -> Path:
@@ -194,30 +285,29 @@ def load_reference(path: Path) -> StoredReference | None:
 
 def stale_reason(
     stored: StoredReference | None,
+    key: ReferenceKey,
     *,
-    detector_version: str,
-    aoi_key: str,
     available: int,
-    window_end: date,
+    origins: Mapping[str, str],
 ) -> str | None:
     """Why ``stored`` must be rebuilt, or None when it is fresh (see the module docstring).
 
     Args:
         stored: the saved reference, if any.
-        detector_version: the current detector version.
-        aoi_key: the current AOI key.
-        available: scenes in the window the run would survey now.
-        window_end: last day of the window being processed.
+        key: the key it was looked up by.
+        available: scenes the period holds now.
+        origins: scene id -> pixel origin, for the scenes the period holds now.
     """
     if stored is None:
         return "no saved reference"
     p = stored.provenance
-    if p.detector_version != detector_version:
-        return f"built by detector {p.detector_version}, now {detector_version}"
-    if p.aoi_key != aoi_key:
-        return "the AOI outline changed"
+    if p.key != key:
+        return "the saved file was built for another AOI outline, source, period or detector"
+    if p.reference_id != stored.reference.reference_id:
+        return "its content does not match its provenance"
+    changed = [s for s in p.scene_ids if s in origins and origins[s] != p.scene_origins.get(s)]
+    if changed:
+        return f"{len(changed)} of its scenes have other pixels at the source now ({changed[0]})"
     if available >= max(GROWTH_FACTOR * p.available, p.available + GROWTH_MIN_SCENES):
         return f"built from a survey of {p.available} scenes, {available} available now"
-    if (window_end - p.newest).days > MAX_AGE_DAYS:
-        return f"its newest scene ({p.newest}) is over {MAX_AGE_DAYS} days before {window_end}"
     return None

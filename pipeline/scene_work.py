@@ -44,6 +44,7 @@ from pipeline.cog import classify, read_chip
 from pipeline.config import BANDS, Settings
 from pipeline.errors import AoiOutsideSceneError, ReadError
 from pipeline.masks import clear_fraction
+from pipeline.pixel_origin import scene_origin
 from pipeline.reference import Reference
 from pipeline.scene_table import scene_summary
 from pipeline.sources import open_source
@@ -222,13 +223,14 @@ def read_one(scene: Scene, aoi: Aoi, spec: ReadSpec) -> Chip:
     with stage("read"):
         check_assets(scene)
         cache = ChipCache(spec.cache_dir) if spec.cache_dir is not None else None
+        origin = scene_origin(scene, BANDS)
         if cache is not None:
-            cached = cache.get(scene.id, aoi)
+            cached = cache.get(scene.id, origin, aoi)
             if cached is not None:
                 return cached
         chip = read_chip(scene, aoi, settings=spec.settings, sign=_signer(spec.source))
         if cache is not None:
-            cache.put(chip, aoi)
+            cache.put(chip, origin, aoi)
         return chip
 
 
@@ -313,7 +315,13 @@ def failed(scene: Scene, aoi: Aoi, reason: str) -> SceneOutcome:
 
 
 def _provenance(scene: Scene, reference: str | None) -> str:
-    return json.dumps({"scene": scene_summary(scene), "reference": reference}, default=str)
+    """The scene's metadata, how its reference was made, and the identity of its pixels."""
+    doc = {
+        "scene": scene_summary(scene),
+        "reference": reference,
+        "pixels": scene_origin(scene, BANDS),
+    }
+    return json.dumps(doc, default=str)
 
 
 def analyse_batch(
@@ -352,6 +360,8 @@ def analyse_batch(
         observation = result.observation
         if observation.error is not None:
             observation = replace(observation, error=" ".join(observation.error.split()))
+        if observation.status == "ok" and reference is not None:
+            observation = replace(observation, reference_id=reference.reference_id)
         outcomes.append(
             SceneOutcome(observation, result.detections, _provenance(scene, reference_note))
         )

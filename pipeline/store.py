@@ -89,12 +89,16 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         n_skipped INTEGER
     );
     """,
+    # 1 -> 2: the reference each row was measured against (the contract columns stay).
+    """
+    ALTER TABLE observations ADD COLUMN reference_id TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 _OBS_COLUMNS: Final = (
     "aoi, scene_id, datetime, clear_fraction, ships, railcar_equivalents, occupied_track_m, "
-    "detector_version, source, status, error"
+    "detector_version, source, status, error, reference_id"
 )
 
 
@@ -246,14 +250,31 @@ class Store:
         """The file's schema version."""
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def done_scene_ids(self, aoi: str, detector_version: str) -> set[str]:
-        """Scenes already stored with status ``ok`` for this AOI and detector version."""
-        rows = self._db.execute(
+    def done_scene_ids(
+        self, aoi: str, detector_version: str, *, reference_id: str | None = None
+    ) -> set[str]:
+        """Scenes already stored with status ``ok`` for this AOI and detector version
+        (and, when given, measured against ``reference_id``)."""
+        sql = (
             "SELECT scene_id FROM observations WHERE aoi = ? AND detector_version = ? "
-            "AND status = 'ok'",
-            (aoi, detector_version),
+            "AND status = 'ok'"
         )
-        return {r[0] for r in rows}
+        params: tuple[str, ...] = (aoi, detector_version)
+        if reference_id is not None:
+            sql, params = sql + " AND reference_id IS ?", (*params, reference_id)
+        return {r[0] for r in self._db.execute(sql, params)}
+
+    def measured_against_others(
+        self, aoi: str, detector_version: str, reference_id: str
+    ) -> list[tuple[str, datetime]]:
+        """``(scene id, time)`` of the rows stored ``ok`` for this AOI and detector version
+        against another reference than ``reference_id`` (or an unknown one), oldest first."""
+        rows = self._db.execute(
+            "SELECT scene_id, datetime FROM observations WHERE aoi = ? AND detector_version = ? "
+            "AND status = 'ok' AND reference_id IS NOT ? ORDER BY datetime, scene_id",
+            (aoi, detector_version, reference_id),
+        )
+        return [(r[0], datetime.fromisoformat(r[1])) for r in rows]
 
     def last_datetime(self, aoi: str, detector_version: str) -> datetime | None:
         """Acquisition time of the newest scene stored ``ok`` for this AOI and version."""
@@ -319,6 +340,7 @@ class Store:
             o.source,
             o.status,
             o.error,
+            o.reference_id,
         )
         with self._transaction() as db:
             if o.status == "failed":
@@ -331,7 +353,7 @@ class Store:
                     return False
             db.execute(
                 f"INSERT OR REPLACE INTO observations ({_OBS_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             db.execute(
@@ -394,9 +416,10 @@ class Store:
                 source=r[8],
                 status=r[9],
                 error=r[10],
-                railcar_low=r[11],
-                railcar_high=r[12],
-                simulated=bool(r[13]),
+                reference_id=r[11],
+                railcar_low=r[12],
+                railcar_high=r[13],
+                simulated=bool(r[14]),
             )
             for r in rows
         ]

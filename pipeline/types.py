@@ -205,6 +205,9 @@ class Observation:
     """Why the scene failed (one line), when it did."""
     simulated: bool = False
     """True when the scene came from the simulator."""
+    reference_id: str | None = None
+    """Content hash of the temporal reference the numbers were measured against (None
+    when failed, or for rows stored before references were identified)."""
 
     def __post_init__(self) -> None:
         if self.datetime.tzinfo is None:

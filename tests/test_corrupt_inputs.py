@@ -39,7 +39,7 @@ from pipeline.backfill import Handle, Job
 from pipeline.config import Settings
 from pipeline.errors import ReadError
 from pipeline.reference import Reference
-from pipeline.reference_store import load_reference, reference_path
+from pipeline.reference_store import saved_references
 from pipeline.scene_work import SceneOutcome, Survey
 from pipeline.sources import open_source
 from pipeline.types import Aoi, Scene
@@ -240,8 +240,7 @@ def test_the_other_scenes_are_ok_and_the_run_returns_normally(corrupt_run: Corru
 
 
 def test_the_reference_is_built_from_readable_scenes_only(corrupt_run: CorruptRun) -> None:
-    stored = load_reference(reference_path(corrupt_run.data / "references", AOI))
-    assert stored is not None
+    (stored,) = saved_references(corrupt_run.data / "references", AOI)
     assert not set(stored.reference.scene_ids) & set(corrupt_run.broken.values())
     (row,) = [a for a in corrupt_run.first["aois"] if a["aoi"].startswith(AOI)]
     assert row["reference"].startswith("built")
@@ -296,7 +295,7 @@ class _FlakySteps:
         return logging.getLogger("test")
 
     def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
-        raise AssertionError("the window is the range itself: no second search")
+        raise AssertionError("the reference period is the range itself: no second search")
 
     def survey(self, scenes: list[Scene], aoi: Aoi) -> Handle[Survey]:
         self.surveyed.append([s.id for s in scenes])
@@ -328,9 +327,15 @@ def no_survey_delays() -> Iterator[None]:
 def test_a_survey_gap_for_now_is_retried_then_no_reference_is_built(
     small_archive: Path, tmp_path: Path
 ) -> None:
-    job = Job.create(source=str(small_archive), db=None, data_dir=tmp_path, aois=[AOI])
+    start, end = date(2022, 1, 1), date(2022, 12, 31)  # the reference period is the range
+    job = Job.create(
+        source=str(small_archive),
+        db=None,
+        data_dir=tmp_path,
+        aois=[AOI],
+        reference_period=(start, end),
+    )
     scenes = _scenes(small_archive)
-    start, end = date(2021, 1, 1), date(2021, 12, 31)  # a year: the window is the range
     steps = _FlakySteps(flaky=scenes[2].id)
     choice = backfill.choose_reference(job, steps, job.aois[0], scenes, start, end)
     assert choice.reference is None

@@ -17,7 +17,7 @@ from pipeline.chip_cache import ChipCache
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.flows import backfill_flow
-from pipeline.reference_store import load_reference, reference_path
+from pipeline.reference_store import saved_references
 from pipeline.sources import open_source
 from pipeline.store import SCHEMA_VERSION, Store
 from pipeline.types import Scene
@@ -56,8 +56,7 @@ def test_backfill_saves_references_and_caches_chips(
     baseline: Baseline, small_archive: Path
 ) -> None:
     for aoi in AOIS:
-        stored = load_reference(reference_path(baseline.data_dir / "references", aoi))
-        assert stored is not None, aoi
+        (stored,) = saved_references(baseline.data_dir / "references", aoi)
         assert stored.provenance.available == len(_scenes(small_archive, aoi))
         assert len(stored.reference.scene_ids) >= 5
     stats = ChipCache(baseline.data_dir / "chips").stats()

@@ -7,14 +7,18 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pipeline.backfill import (
+    DEFAULT_REFERENCE_PERIOD,
     LOOKBACK_DAYS,
     OVERLAP_DAYS,
-    REFERENCE_WINDOW_DAYS,
+    Job,
     batches,
     bounded,
     nightly_window,
-    reference_window,
+    claim_windows_within,
 )
+from pipeline.claims import load_claims, parse_claims
+from pipeline.dates import parse_period
+from pipeline.errors import InvalidDateRangeError
 from pipeline.errors import ReadError
 from pipeline.scene_work import TransientReadError, is_transient, one_line
 
@@ -39,18 +43,68 @@ def test_nightly_window_never_starts_after_it_ends() -> None:
     assert nightly_window(later, date(2024, 6, 30)) == (date(2024, 6, 30), date(2024, 6, 30))
 
 
-def test_reference_window_is_a_year_around_a_short_range() -> None:
-    today = date(2026, 1, 1)
-    short = reference_window(date(2023, 6, 1), date(2023, 6, 30), today=today)
-    assert short == (date(2022, 12, 15), date(2023, 12, 14))
-    assert (short[1] - short[0]).days + 1 == REFERENCE_WINDOW_DAYS
-    long = reference_window(date(2021, 1, 1), date(2024, 6, 30), today=today)
-    assert long == (date(2021, 1, 1), date(2024, 6, 30))
+def _claims(*windows: tuple[str, str]) -> str:
+    return "\n".join(
+        f'[claims.c{i}]\nquote = "q"\nsource = "s"\naoi = "rajin-port"\nmetric = "ships"\n'
+        f"baseline = [2019-01-01, 2020-12-31]\nwindow = [{a}, {b}]\n"
+        for i, (a, b) in enumerate(windows)
+    )
 
 
-def test_reference_window_never_looks_past_today() -> None:
-    nightly = reference_window(date(2025, 12, 22), date(2026, 1, 1), today=date(2026, 1, 1))
-    assert nightly == (date(2025, 1, 2), date(2026, 1, 1))
+def test_claim_windows_within_a_period_are_merged_in_order() -> None:
+    claims = parse_claims(
+        _claims(
+            ("2023-08-01", "2023-11-29"),
+            ("2023-10-01", "2023-12-31"),
+            ("2021-03-01", "2021-03-31"),
+            ("2025-01-01", "2025-02-01"),
+        )
+    )
+    period = (date(2020, 1, 1), date(2024, 6, 30))
+    assert claim_windows_within(claims, period) == (
+        (date(2021, 3, 1), date(2021, 3, 31)),
+        (date(2023, 8, 1), date(2023, 12, 31)),
+    )
+    assert claim_windows_within(claims, (date(2019, 1, 1), date(2021, 2, 28))) == ()
+
+
+def test_the_default_reference_period_leaves_every_seed_test_window_out() -> None:
+    job = Job.create(source="earth-search", db=None, data_dir="data", aois=None)
+    assert job.reference_period == DEFAULT_REFERENCE_PERIOD
+    from pipeline.backfill import CLAIMS_FILE
+
+    for claim in load_claims(CLAIMS_FILE):
+        for day in (claim.window[0], claim.window[1]):
+            for aoi in job.aois:
+                assert not job.reference_key(aoi).admits(day), (claim.id, day)
+    wide = Job.create(
+        source="earth-search",
+        db=None,
+        data_dir="data",
+        aois=None,
+        reference_period=(date(2019, 1, 1), date(2024, 6, 30)),
+    )
+    assert wide.excluded == ((date(2023, 8, 1), date(2023, 11, 29)),)
+    key = wide.reference_key(wide.aois[0])
+    assert key.admits(date(2023, 7, 31)) and not key.admits(date(2023, 9, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019-01-01..2023-06-30", (date(2019, 1, 1), date(2023, 6, 30))),
+        (" 2021-05-01..2021-05-01 ", (date(2021, 5, 1), date(2021, 5, 1))),
+    ],
+)
+def test_parse_period(text: str, expected: tuple[date, date]) -> None:
+    assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2019-01-01", "2023-06-30..2019-01-01", "a..b", "..", ""])
+def test_parse_period_refuses_with_one_line(text: str) -> None:
+    with pytest.raises(InvalidDateRangeError, match="--reference-period") as info:
+        parse_period(text)
+    assert "\n" not in str(info.value)
 
 
 def test_batches_cover_everything_in_order() -> None:

@@ -14,8 +14,8 @@ from affine import Affine
 from pipeline.reference import Reference
 from pipeline.reference_store import (
     GROWTH_MIN_SCENES,
-    MAX_AGE_DAYS,
     Provenance,
+    ReferenceKey,
     StoredReference,
     load_reference,
     reference_path,
@@ -48,24 +48,30 @@ def _reference() -> Reference:
     return Reference(**values)  # type: ignore[arg-type]
 
 
-PROVENANCE = Provenance(
+KEY = ReferenceKey(
     aoi_id="tumangang-rail",
     aoi_key="abc123",
-    detector_version="v1",
     source="earth-search",
-    window_start=date(2023, 7, 1),
-    window_end=date(2024, 6, 30),
+    period=(date(2019, 1, 1), date(2023, 6, 30)),
+    excluded=((date(2023, 8, 1), date(2023, 11, 29)),),
+    detector_version="v1",
+)
+PROVENANCE = Provenance(
+    key=KEY,
+    reference_id=_reference().reference_id,
     available=70,
-    newest=date(2024, 6, 20),
+    newest=date(2023, 6, 20),
     built_at="2024-07-01T03:00:00Z",
     scene_ids=("S2A_1", "S2B_2"),
+    scene_origins={"S2A_1": "o1", "S2B_2": "o2"},
 )
+ORIGINS = {"S2A_1": "o1", "S2B_2": "o2", "S2A_3": "o3"}
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
     reference = _reference()
-    path = save_reference(reference_path(tmp_path, "tumangang-rail"), reference, PROVENANCE)
-    assert path == tmp_path / "tumangang-rail.npz"
+    path = save_reference(reference_path(tmp_path, KEY), reference, PROVENANCE)
+    assert path == tmp_path / "tumangang-rail" / f"{KEY.digest}.npz"
     stored = load_reference(path)
     assert stored is not None
     assert stored.provenance == PROVENANCE
@@ -85,25 +91,48 @@ def test_missing_or_garbled_files_load_as_none(tmp_path: Path) -> None:
     assert load_reference(bad) is None
 
 
+def test_the_key_names_outline_source_period_exclusions_and_detector() -> None:
+    digests = {
+        replace(KEY, **{name: value}).digest  # type: ignore[arg-type]
+        for name, value in [
+            ("aoi_key", "other"),
+            ("source", "local:/x"),
+            ("period", (date(2019, 1, 1), date(2023, 7, 31))),
+            ("excluded", ()),
+            ("detector_version", "v2"),
+        ]
+    }
+    assert len(digests) == 5
+    assert KEY.digest not in digests
+    assert replace(KEY).digest == KEY.digest
+
+
+def test_the_key_admits_only_days_in_the_period_outside_excluded_windows() -> None:
+    assert KEY.admits(date(2021, 5, 1))
+    assert not KEY.admits(date(2018, 12, 31))
+    assert not KEY.admits(date(2023, 7, 1))
+    wide = replace(KEY, period=(date(2019, 1, 1), date(2024, 6, 30)))
+    assert wide.admits(date(2023, 7, 31)) and wide.admits(date(2023, 11, 30))
+    assert not wide.admits(date(2023, 8, 1)) and not wide.admits(date(2023, 11, 29))
+
+
 @pytest.mark.parametrize(
-    ("changes", "available", "window_end", "reason"),
+    ("key", "available", "origins", "reason"),
     [
-        ({}, 70, date(2024, 6, 30), None),
-        ({}, 70 + GROWTH_MIN_SCENES - 1, date(2024, 6, 30), None),  # a few late scenes
-        ({"detector_version": "v0"}, 70, date(2024, 6, 30), "detector"),
-        ({"aoi_key": "other"}, 70, date(2024, 6, 30), "outline"),
-        ({}, 200, date(2024, 6, 30), "200 available"),  # a much longer backfill
-        ({"available": 5}, 12, date(2024, 6, 30), None),  # +7 scenes: under the margin
-        ({}, 70, date(2024, 6, 20).replace(year=2026), f"over {MAX_AGE_DAYS} days"),
+        (KEY, 70, ORIGINS, None),
+        (KEY, 70 + GROWTH_MIN_SCENES - 1, ORIGINS, None),  # a few late scenes
+        (replace(KEY, source="planetary-computer"), 70, ORIGINS, "another"),
+        (replace(KEY, detector_version="v0"), 70, ORIGINS, "another"),
+        (KEY, 200, ORIGINS, "200 available"),  # scenes published late
+        (KEY, 70, {**ORIGINS, "S2B_2": "other"}, "other pixels"),  # reprocessed at the source
+        (KEY, 70, {"S2A_3": "o3"}, None),  # its scenes no longer listed: nothing to compare
     ],
 )
 def test_stale_reasons(
-    changes: dict[str, object], available: int, window_end: date, reason: str | None
+    key: ReferenceKey, available: int, origins: dict[str, str], reason: str | None
 ) -> None:
-    stored = StoredReference(_reference(), replace(PROVENANCE, **changes))  # type: ignore[arg-type]
-    found = stale_reason(
-        stored, detector_version="v1", aoi_key="abc123", available=available, window_end=window_end
-    )
+    stored = StoredReference(_reference(), PROVENANCE)
+    found = stale_reason(stored, key, available=available, origins=origins)
     if reason is None:
         assert found is None
     else:
@@ -111,8 +140,21 @@ def test_stale_reasons(
         assert reason in found
 
 
+def test_a_reference_whose_content_changed_is_stale() -> None:
+    other = replace(PROVENANCE, reference_id="0" * 16)
+    found = stale_reason(StoredReference(_reference(), other), KEY, available=70, origins=ORIGINS)
+    assert found is not None
+    assert "content" in found
+
+
 def test_nothing_saved_is_stale() -> None:
-    found = stale_reason(
-        None, detector_version="v1", aoi_key="k", available=1, window_end=date(2024, 1, 1)
-    )
+    found = stale_reason(None, KEY, available=1, origins={})
     assert found == "no saved reference"
+
+
+def test_reference_id_follows_the_content() -> None:
+    one, two = _reference(), _reference()
+    assert one.reference_id == two.reference_id
+    changed = replace(two, median=two.median + np.float32(1e-6))
+    assert changed.reference_id != one.reference_id
+    assert replace(two, scene_ids=("S2A_1",)).reference_id != one.reference_id

@@ -39,7 +39,7 @@ from pipeline.errors import InvalidAoiError, ReadError, SceneMetadataError, Unsa
 from pipeline.export import export_store
 from pipeline.loopback import LoopbackServer
 from pipeline.redaction import RedactingFilter, redact
-from pipeline.reference_store import reference_path
+from pipeline.reference_store import ReferenceKey, reference_path
 from pipeline.report import write_report
 from pipeline.run_summary import markdown, summarise
 from pipeline.safe_paths import check_name, is_safe_name, join_inside, safe_name
@@ -417,6 +417,19 @@ def _chip(scene_id: str, aoi_id: str) -> Chip:
     )
 
 
+#: A pixel origin (``pipeline.pixel_origin.scene_origin``) for the cache tests.
+ORIGIN = "0123456789abcdef"
+#: A reference key for the path tests.
+KEY = ReferenceKey(
+    aoi_id="rajin-port",
+    aoi_key="abc",
+    source="earth-search",
+    period=(date(2019, 1, 1), date(2023, 6, 30)),
+    excluded=(),
+    detector_version="v1",
+)
+
+
 def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
@@ -426,13 +439,13 @@ def test_hostile_scene_ids_stay_inside_the_chip_cache(hostile: str, tmp_path: Pa
     root = tmp_path / "data" / "chips"
     cache = ChipCache(root)
     aoi = _rajin()
-    path = cache.path_for(hostile, aoi)
+    path = cache.path_for(hostile, ORIGIN, aoi)
     assert path.resolve().is_relative_to(root.resolve())
     assert path.parent.parent.parent == root
-    written = cache.put(_chip(hostile, aoi.id), aoi)
+    written = cache.put(_chip(hostile, aoi.id), ORIGIN, aoi)
     assert written == path
     assert _files(tmp_path) == [path]
-    cached = cache.get(hostile, aoi)
+    cached = cache.get(hostile, ORIGIN, aoi)
     if "\x00" not in hostile:  # a TIFF tag ends at NUL (the normaliser refuses such ids)
         assert cached is not None
         assert cached.scene_id == hostile
@@ -443,15 +456,15 @@ def test_an_aoi_built_around_the_parser_cannot_escape_either(hostile: str, tmp_p
     aoi = dataclasses.replace(_rajin(), id=hostile)
     cache = ChipCache(tmp_path / "chips")
     with pytest.raises(UnsafePathError):
-        cache.put(_chip("S2A_x", hostile), aoi)
+        cache.put(_chip("S2A_x", hostile), ORIGIN, aoi)
     with pytest.raises(UnsafePathError):
-        reference_path(tmp_path / "references", hostile)
+        reference_path(tmp_path / "references", dataclasses.replace(KEY, aoi_id=hostile))
     assert _files(tmp_path) == []
 
 
 def test_reference_files_are_named_by_safe_aoi_ids(tmp_path: Path) -> None:
-    path = reference_path(tmp_path, "rajin-port")
-    assert path == tmp_path / "rajin-port.npz"
+    path = reference_path(tmp_path, KEY)
+    assert path == tmp_path / "rajin-port" / f"{KEY.digest}.npz"
 
 
 @pytest.mark.parametrize("bad", ["x\x00y", "line\nbreak", "tab\tid", "\x7f", "", "   ", "a" * 300])

@@ -15,7 +15,8 @@ from pipeline.errors import StoreError, StoreVersionError
 from pipeline.store import SCHEMA_VERSION, DetectionRow, Store
 from pipeline.types import Observation
 
-#: DESIGN.md: the ``observations`` table's columns, in order.
+#: DESIGN.md: the ``observations`` table's contract columns, in order, then ``reference_id``
+#: (schema 2: the reference each row was measured against).
 CONTRACT = [
     "aoi",
     "scene_id",
@@ -28,6 +29,7 @@ CONTRACT = [
     "source",
     "status",
     "error",
+    "reference_id",
 ]
 WHEN = datetime(2023, 10, 5, 2, 16, 20, tzinfo=UTC)
 

@@ -102,7 +102,7 @@ def read_provenance(db: Path, version: str | None) -> dict[tuple[str, str], Prov
 def _scene_part(doc: Any) -> Mapping[str, Any]:
     """The scene summary inside ``scene_json`` (``{"scene": {...}, "reference": ...}``)."""
     if isinstance(doc, dict) and isinstance(doc.get("scene"), dict):
-        return {**doc["scene"], "reference": doc.get("reference")}
+        return {**doc["scene"], "reference": doc.get("reference"), "pixels": doc.get("pixels")}
     return doc if isinstance(doc, dict) else {}
 
 

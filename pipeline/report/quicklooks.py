@@ -27,6 +27,7 @@ from pipeline.claim_series import Metric, is_clear, metric_value
 from pipeline.config import Settings
 from pipeline.errors import RasonWatchError
 from pipeline.report.figures import COLOURS, jpeg_bytes, new_figure, report_style
+from pipeline.safe_paths import is_safe_name
 from pipeline.types import Aoi, BandAsset, Chip, Observation, Scene
 
 log = logging.getLogger(__name__)
@@ -150,9 +151,10 @@ def load_chip(
         from pipeline.chip_cache import ChipCache
     except ImportError:  # the cache module is optional for drawing a report
         ChipCache = None  # type: ignore[assignment,misc]  # noqa: N806
-    if ChipCache is not None:
+    origin = scene_doc.get("pixels")
+    if ChipCache is not None and isinstance(origin, str) and is_safe_name(origin):
         for folder in chip_dirs:
-            cached = ChipCache(folder).get(scene_id, aoi)
+            cached = ChipCache(folder).get(scene_id, origin, aoi)
             if cached is not None:
                 return cached
     from pipeline.cog import read_chip
