@@ -22,7 +22,6 @@ from pipeline.errors import UnsafePathError
 from pipeline.pixel_origin import scene_origin
 from pipeline.types import Aoi, BandAsset, Chip, Scene
 
-
 #: The identity of a chip's pixels (``pipeline.pixel_origin.scene_origin``).
 ORIGIN = "0123456789abcdef"
 
@@ -220,7 +219,8 @@ def test_two_origins_of_one_scene_are_two_chips(tmp_path: Path, aoi: Aoi) -> Non
     assert path_one != path_two
     back_one = cache.get(one.scene_id, "aaaaaaaaaaaaaaaa", aoi)
     back_two = cache.get(one.scene_id, "bbbbbbbbbbbbbbbb", aoi)
-    assert back_one is not None and back_two is not None
+    assert back_one is not None
+    assert back_two is not None
     assert np.array_equal(back_one.reflectance, one.reflectance, equal_nan=True)
     assert np.array_equal(back_two.reflectance, two.reflectance, equal_nan=True)
     assert cache.get(one.scene_id, "cccccccccccccccc", aoi) is None
