@@ -7,6 +7,7 @@ cloudy. No pixels: the numbers go straight into :class:`~pipeline.types.Observat
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -131,7 +132,13 @@ def scene_doc(obs: Observation, archive: Path) -> dict[str, object]:
             },
         },
         "reference": "test reference",
+        "pixels": pixels_of(obs.scene_id),
     }
+
+
+def pixels_of(scene_id: str) -> str:
+    """The pixel origin a test store records for ``scene_id`` (16 hex digits)."""
+    return hashlib.sha256(scene_id.encode()).hexdigest()[:16]
 
 
 def ships_at(obs: Observation) -> list[DetectionRow]:

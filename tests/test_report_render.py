@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from affine import Affine
-from claims_fixtures import demo_like, fill_store, scene_doc
+from claims_fixtures import demo_like, fill_store, pixels_of, scene_doc
 from PIL import Image
 
 from pipeline.aoi import load_aois, reproject
@@ -98,7 +98,7 @@ def _cache_chips(folder: Path, observations: list[Observation]) -> None:
             transform=Affine(50.0, 0.0, west, 0.0, -50.0, north),
             epsg=32652,
         )
-        cache.put(chip, aoi)
+        cache.put(chip, pixels_of(chip.scene_id), aoi)
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,7 @@ def test_report_shows_verdicts_banner_and_provenance(report: Path) -> None:
     text = " ".join(tags.text)
     assert "test-1" in text  # detector version
     assert "S2X_T52TFM_20230804T021601_L2A" in text  # scene ids listed
+    assert "test reference" in text  # how each reference was built (its period)
 
 
 def test_unreadable_chip_is_reported_not_fatal(report: Path) -> None:

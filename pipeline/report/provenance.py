@@ -19,6 +19,32 @@ def _metadata(doc: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def references_table(data: ReportData) -> Html:
+    """Each reference the stored numbers were measured against: its AOI, id, rows, and how
+    it was built (the reference period, the test windows left out, its scenes)."""
+    used: dict[tuple[str, str], list[str]] = {}
+    for o in data.evaluation.observations:
+        if o.status == "ok":
+            used.setdefault((o.aoi, o.reference_id or "unidentified"), []).append(o.scene_id)
+    rows = []
+    for (aoi, reference_id), scene_ids in sorted(used.items()):
+        prov = data.provenance.get((aoi, scene_ids[-1]))
+        note = prov.scene.get("reference") if prov is not None else None
+        rows.append(
+            el(
+                "tr",
+                el("td", aoi),
+                el("td", el("code", reference_id)),
+                el("td", str(len(scene_ids)), class_="num"),
+                el("td", str(note or "not recorded")),
+            )
+        )
+    if not rows:
+        return el("p", "No observation was measured against a reference.", class_="sub")
+    head = el("tr", *(el("th", h) for h in ("AOI", "reference", "rows", "built from")))
+    return el("div", el("table", el("thead", head), el("tbody", *rows)), class_="scroll")
+
+
 def provenance_section(data: ReportData) -> Html:
     """Runs, versions, sources, and every scene with its metadata."""
     ev = data.evaluation
@@ -127,6 +153,15 @@ def provenance_section(data: ReportData) -> Html:
         "section",
         el("h2", "Provenance"),
         facts,
+        el("h3", "References"),
+        el(
+            "p",
+            "Every number is measured against its AOI's temporal reference, built from the "
+            "clear scenes of the reference period with every claim's test window left out. "
+            "A series measured against more than one reference is not evaluated.",
+            class_="sub",
+        ),
+        references_table(data),
         el("h3", "Runs"),
         run_table if runs else el("p", "No runs recorded.", class_="sub"),
         scenes,
