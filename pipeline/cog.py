@@ -18,6 +18,13 @@ The 10 m grid
     a 10 m pixel centre falls at 1/4 or 3/4 of a 20 m pixel exactly; nodata never enters
     the bilinear kernel.
 
+    Every position comes from the band file's own georeferencing as GDAL reads it (over HTTP,
+    :mod:`pipeline.cog_fetch` must agree with GDAL or fall back to ``/vsicurl/``); the item's
+    ``proj:transform`` / ``proj:shape`` are never used to place a window. They can be wrong:
+    Earth Search's published test scenes are decimated x10 while their items still describe
+    the 10980-pixel files. A file in another CRS than the item's EPSG, rotated, or not
+    north-up is refused with a :class:`~pipeline.errors.ReadError`.
+
 Reflectance
     ``DN * scale + offset`` per band as float32, NaN where the band has no data; the scale and
     offset come from the scene (decided by :mod:`pipeline.sources.offsets`). Then the
@@ -156,6 +163,11 @@ def _check_georeferencing(src: DatasetReader, band: str, asset: BandAsset, epsg:
     t = src.transform
     if t.b != 0 or t.d != 0:
         raise ReadError(f"{band} asset {asset.href} is rotated; only north-up rasters are read")
+    if not (t.a > 0 and t.e < 0):
+        raise ReadError(
+            f"{band} asset {asset.href} is not north-up (pixel size {t.a:g} x {t.e:g}); "
+            "only north-up rasters are read"
+        )
 
 
 def _read_window(src: DatasetReader, window: Window, fill: float) -> NDArray[np.float32]:

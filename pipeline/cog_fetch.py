@@ -16,11 +16,15 @@ the cost, so HTTP(S) band reads take a shorter path:
    did not fetch belongs to a region whose file does not exist, so a read that strays
    outside the fetched ranges *fails* rather than reading zeros.
 
-After opening, the georeferencing GDAL reports must equal the one parsed here; if it does
-not, or the file is not a tiled, compressed, north-up GeoTIFF, :class:`FallBackError` is raised
-and the caller reads the file through ``/vsicurl/`` as before. Reads go through a
-:class:`requests.Session` per thread (keep-alive; proxies and CA bundles from the
-environment); HTTP errors surface as ``OSError("HTTP response code: N")`` so that
+After opening, the georeferencing GDAL reports must equal the one parsed here (a
+PixelIsPoint file included: both move its origin half a pixel, see
+:mod:`pipeline.tiff_layout`); if it does not, or the file is not a tiled, compressed, north-up
+GeoTIFF, :class:`FallBackError` is raised and the caller reads the file through ``/vsicurl/``
+as before. A file whose header lists a tile past its last byte (a truncated upload) is
+refused with :class:`TruncatedCogError`: GDAL cannot decode that tile either.
+
+Reads go through a :class:`requests.Session` per thread (keep-alive; proxies and CA bundles
+from the environment); HTTP errors surface as ``OSError("HTTP response code: N")`` so that
 :func:`pipeline.cog_retry.classify` decides, as for GDAL's errors, what is retried.
 """
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 import uuid
@@ -44,6 +49,7 @@ from rasterio.windows import Window
 from pipeline.cog_grid import TARGET_RESOLUTION_M, band_window, snap_grid
 from pipeline.cog_retry import classify
 from pipeline.config import Settings
+from pipeline.errors import ReadError
 from pipeline.redaction import redact
 from pipeline.tiff_layout import (
     HeaderIncompleteError,
@@ -70,6 +76,23 @@ _sessions = threading.local()
 
 class FallBackError(Exception):
     """This file cannot take the short path; read it through ``/vsicurl/`` instead."""
+
+
+class TruncatedCogError(ReadError):
+    """The file ends before a tile its header lists: no reader can decode that tile."""
+
+
+def _config_true(value: str) -> bool:
+    """A GDAL boolean configuration value, read as GDAL's ``CPLTestBool`` does."""
+    return value.strip().upper() not in ("NO", "FALSE", "OFF", "0")
+
+
+def point_geo_ignore(settings: Settings) -> bool:
+    """Whether GDAL will ignore PixelIsPoint (``GTIFF_POINT_GEO_IGNORE``) for these reads."""
+    value = settings.gdal_env.get("GTIFF_POINT_GEO_IGNORE")
+    if value is None:
+        value = os.environ.get("GTIFF_POINT_GEO_IGNORE", "NO")
+    return _config_true(str(value))
 
 
 def _session() -> requests.Session:
@@ -232,23 +255,34 @@ def read_windows(
 
     Raises:
         FallBackError: the file is not one this path reads (the caller uses ``/vsicurl/``).
+        TruncatedCogError: a tile under a window lies past the end of the file.
         OSError: the server failed (``HTTP response code: N``, timeouts, truncation).
     """
     policy = HttpPolicy.from_settings(settings)
     ingest = int(settings.gdal_env.get("GDAL_INGESTED_BYTES_AT_OPEN", "65536"))
     header, size = fetch_range(url, 0, ingest - 1, policy=policy)
+    ignore_point = point_geo_ignore(settings)
     try:
         try:
-            layout = parse_layout(header)
+            layout = parse_layout(header, point_geo_ignore=ignore_point)
         except HeaderIncompleteError as short:
             more, size = fetch_range(url, len(header), short.needed * 2, policy=policy)
             header += more
-            layout = parse_layout(header)
+            layout = parse_layout(header, point_geo_ignore=ignore_point)
     except (UnsupportedLayoutError, HeaderIncompleteError) as exc:
         raise FallBackError(str(exc)) from None
     if layout.compression == _COMPRESSION_NONE:
         raise FallBackError("uncompressed tiles")  # a stray read would not fail loudly
     windows = [_source_window(layout, bounds) for bounds in aoi_bounds]
+    for w in windows:
+        spans = layout.tile_spans(int(w.col_off), int(w.row_off), int(w.width), int(w.height))
+        for offset, length in spans:
+            if offset + length > size:
+                raise TruncatedCogError(
+                    f"cannot read {redact(url)}: its header puts a tile at bytes "
+                    f"{offset}-{offset + length - 1}, past the end of the {size}-byte file "
+                    "(truncated?)"
+                )
     parts = [(0, header)]
     for start, end in tile_ranges(layout, windows, have=len(header), size=size):
         body, _ = fetch_range(url, start, end, policy=policy)
@@ -256,6 +290,7 @@ def read_windows(
     with rasterio.Env(**settings.gdal_env), sparse_dataset(parts, size) as src:
         if not src.transform.almost_equals(layout.transform, precision=1e-6):
             raise FallBackError(
-                f"GDAL places the raster at {src.transform}, the tags at {layout.transform}"
+                f"GDAL places the raster at {tuple(src.transform)[:6]}, "
+                f"the tags at {tuple(layout.transform)[:6]}"
             )
         return read(src)

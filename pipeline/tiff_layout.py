@@ -6,10 +6,21 @@ and where the raster sits on the map (``ModelPixelScale`` and ``ModelTiepoint``)
 what :mod:`pipeline.cog_fetch` needs to fetch only the tiles under a window, in one request
 per run of neighbouring tiles, before GDAL decodes them.
 
+The map position is the one GDAL reports, so both agree on which pixel lies where:
+
+- ``PixelIsArea`` (``GTRasterTypeGeoKey`` 1, the default): the tiepoint names a pixel's
+  corner, the geotransform follows from it and the pixel scale.
+- ``PixelIsPoint`` (``GTRasterTypeGeoKey`` 2, ``AREA_OR_POINT=Point``): the tiepoint names a
+  pixel's *centre*; GDAL moves the origin half a pixel up and left (GDAL RFC 33) unless
+  ``GTIFF_POINT_GEO_IGNORE`` is set, and so does :func:`parse_layout` (its
+  ``point_geo_ignore`` argument mirrors that option).
+
 :func:`parse_layout` reads classic TIFF and BigTIFF, either byte order. It raises
 :class:`HeaderIncompleteError` (with the byte count needed) when the buffer ends before the first
 IFD's tags do, and :class:`UnsupportedLayoutError` for a file it does not describe (not a TIFF,
-striped, rotated or without a tiepoint); the caller then lets GDAL read the file as usual.
+striped, georeferenced by a ModelTransformation or by several tiepoints (GCPs), without a
+tiepoint, or with a raster type it does not know); the caller then lets GDAL read the file as
+usual.
 """
 
 from __future__ import annotations
@@ -34,6 +45,11 @@ TILE_BYTE_COUNTS: Final = 325
 MODEL_PIXEL_SCALE: Final = 33550
 MODEL_TIEPOINT: Final = 33922
 MODEL_TRANSFORMATION: Final = 34264
+GEO_KEY_DIRECTORY: Final = 34735
+#: GeoKey saying whether the tiepoint names a pixel's corner (1, area) or centre (2, point).
+GT_RASTER_TYPE_GEO_KEY: Final = 1025
+RASTER_PIXEL_IS_AREA: Final = 1
+RASTER_PIXEL_IS_POINT: Final = 2
 _WANTED: Final = frozenset(
     {
         IMAGE_WIDTH,
@@ -46,6 +62,7 @@ _WANTED: Final = frozenset(
         MODEL_PIXEL_SCALE,
         MODEL_TIEPOINT,
         MODEL_TRANSFORMATION,
+        GEO_KEY_DIRECTORY,
     }
 )
 
@@ -79,7 +96,7 @@ class TileLayout:
     byte_counts: tuple[int, ...]
     """Compressed bytes of each tile, row-major; 0 for a sparse tile."""
     transform: Affine
-    """Pixel corner to map coordinates, from the tiepoint and pixel scale."""
+    """Pixel corner to map coordinates, as GDAL reports it (PixelIsPoint shifted half a pixel)."""
     compression: int
     """TIFF ``Compression`` code (1 = none)."""
 
@@ -152,20 +169,60 @@ def _first_ifd_tags(reader: _Reader) -> dict[int, tuple[int | float, ...]]:
     return tags
 
 
-def _transform(tags: dict[int, tuple[int | float, ...]]) -> Affine:
+def raster_type(tags: dict[int, tuple[int | float, ...]]) -> int:
+    """``GTRasterTypeGeoKey`` of the GeoKey directory: 1 PixelIsArea (also when absent), 2 Point.
+
+    Raises:
+        UnsupportedLayoutError: the directory is malformed, or the key's value is stored in
+            another tag or is neither 1 nor 2 (what GDAL makes of it is not mirrored here).
+    """
+    directory = [int(v) for v in tags.get(GEO_KEY_DIRECTORY, ())]
+    if not directory:
+        return RASTER_PIXEL_IS_AREA
+    if len(directory) < 4 or len(directory) < 4 + 4 * directory[3]:
+        raise UnsupportedLayoutError(f"a GeoKey directory of {len(directory)} values, truncated")
+    for i in range(directory[3]):
+        key, location, count, value = directory[4 + 4 * i : 8 + 4 * i]
+        if key != GT_RASTER_TYPE_GEO_KEY:
+            continue
+        if location == GEO_KEY_DIRECTORY and count == 1 and value < len(directory):
+            value = directory[value]
+        elif location != 0:
+            raise UnsupportedLayoutError(f"GTRasterTypeGeoKey stored in TIFF tag {location}")
+        if value not in (RASTER_PIXEL_IS_AREA, RASTER_PIXEL_IS_POINT):
+            raise UnsupportedLayoutError(f"GTRasterTypeGeoKey {value} (neither area nor point)")
+        return value
+    return RASTER_PIXEL_IS_AREA
+
+
+def _transform(tags: dict[int, tuple[int | float, ...]], *, point_geo_ignore: bool) -> Affine:
     if MODEL_TRANSFORMATION in tags:
-        raise UnsupportedLayoutError("a ModelTransformation (rotated or sheared) GeoTIFF")
+        raise UnsupportedLayoutError("georeferenced by a ModelTransformation matrix")
+    if len(tags.get(MODEL_TIEPOINT, ())) > 6:
+        raise UnsupportedLayoutError(
+            f"georeferenced by {len(tags[MODEL_TIEPOINT]) // 6} tiepoints (GCPs), no geotransform"
+        )
     if MODEL_PIXEL_SCALE not in tags or MODEL_TIEPOINT not in tags:
         raise UnsupportedLayoutError("no ModelPixelScale/ModelTiepoint")
     sx, sy = (float(v) for v in tags[MODEL_PIXEL_SCALE][:2])
     col, row, _, x, y = (float(v) for v in tags[MODEL_TIEPOINT][:5])
     if not (sx > 0 and sy > 0 and all(map(math.isfinite, (sx, sy, col, row, x, y)))):
         raise UnsupportedLayoutError(f"pixel scale {sx, sy}, tiepoint {col, row, x, y}")
-    return Affine(sx, 0.0, x - col * sx, 0.0, -sy, y + row * sy)
+    x0, y0 = x - col * sx, y - row * -sy
+    if raster_type(tags) == RASTER_PIXEL_IS_POINT and not point_geo_ignore:
+        # The tiepoint names the centre of pixel (col, row): GDAL's corner is half a pixel
+        # up and left of it (GDAL RFC 33), computed in GDAL's order for the same floats.
+        x0, y0 = x0 - sx * 0.5, y0 - -sy * 0.5
+    return Affine(sx, 0.0, x0, 0.0, -sy, y0)
 
 
-def parse_layout(buffer: bytes) -> TileLayout:
+def parse_layout(buffer: bytes, *, point_geo_ignore: bool = False) -> TileLayout:
     """The full-resolution tile layout described by the first bytes of a GeoTIFF.
+
+    Args:
+        buffer: the first bytes of the file.
+        point_geo_ignore: GDAL's ``GTIFF_POINT_GEO_IGNORE``: place a PixelIsPoint raster as
+            if it were PixelIsArea (no half-pixel shift).
 
     Raises:
         HeaderIncompleteError: ``buffer`` ends inside the first IFD or its tag values.
@@ -186,5 +243,12 @@ def parse_layout(buffer: bytes) -> TileLayout:
         )
     compression = int(tags.get(COMPRESSION, (1,))[0])
     return TileLayout(
-        width, height, tile_width, tile_height, offsets, counts, _transform(tags), compression
+        width,
+        height,
+        tile_width,
+        tile_height,
+        offsets,
+        counts,
+        _transform(tags, point_geo_ignore=point_geo_ignore),
+        compression,
     )

@@ -7,6 +7,8 @@ internet.
   (``206 Partial Content`` + ``Content-Range``), counts requests and body bytes per path,
   and can be told to fail the next requests for a path (``503``, ``404``...), so that
   GDAL's ``/vsicurl/`` really runs and retries can be exercised.
+- :func:`serving_in_process` runs a :class:`RangeFileServer` in a child process, for tests
+  of GDAL's own ``/vsicurl/`` reads (some GDAL calls hold the GIL while they wait for HTTP).
 - :class:`RustacServer` runs ``rustac serve`` (the PyPI package ``rustac``) as a subprocess,
   loading item collections or ndjson files, and waits until the API answers.
 """
@@ -14,6 +16,7 @@ internet.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import re
 import shutil
@@ -30,7 +33,7 @@ from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 from pipeline.loopback import FileRangeHandler, LoopbackServer, send_file_range
@@ -285,6 +288,33 @@ class RustacFactory:
         for server in self.started:
             server.stop()
         self.started.clear()
+
+
+def _serve_until_killed(root: str, urls: Any) -> None:
+    """Child-process body of :func:`serving_in_process`."""
+    server = RangeFileServer(Path(root)).start()
+    urls.put(server.url)
+    threading.Event().wait()
+
+
+@contextlib.contextmanager
+def serving_in_process(root: Path, *, startup_timeout_s: float = 60.0) -> Iterator[str]:
+    """Serve ``root`` from a child process for a ``with`` block; yields the base URL.
+
+    For GDAL's own ``/vsicurl/`` reads: some GDAL calls (scanning the IFDs of overviews
+    that lie past the first bytes, for one) wait for HTTP while holding the GIL, so a
+    server thread of the *same* process cannot answer until curl times out. No accounting.
+    """
+    context = multiprocessing.get_context("spawn")
+    urls = context.Queue()
+    child = context.Process(target=_serve_until_killed, args=(str(root), urls), daemon=True)
+    child.start()
+    try:
+        yield str(urls.get(timeout=startup_timeout_s))
+    finally:
+        child.terminate()
+        child.join(timeout=5)
+        urls.close()
 
 
 @contextlib.contextmanager
