@@ -1,5 +1,5 @@
 """``python -m pipeline``: the ``rasonwatch`` command line."""
 
-from pipeline.cli import run
+from pipeline.cli.app import run
 
 run()

@@ -1,7 +1,7 @@
 """One frozen Settings object, built at the entry point and passed down.
 
 GDAL options live here as named constants, each with the reason it is set, so the
-reader (``pipeline.cog``) never reads globals of its own.
+reader (``pipeline.read.chips``) never reads globals of its own.
 
 Operators tune reads over slow or flaky links with environment variables, read when a
 :class:`Settings` is built (a bad value is refused with
@@ -17,7 +17,7 @@ Operators tune reads over slow or flaky links with environment variables, read w
     Bands read at once per scene (default 4).
 ``RASONWATCH_FETCH_TILES``
     1 (default): HTTP(S) COGs are read by fetching their header and tiles directly
-    (:mod:`pipeline.cog_fetch`); 0: every file goes through GDAL's ``/vsicurl/``.
+    (:mod:`pipeline.read.tile_fetch`); 0: every file goes through GDAL's ``/vsicurl/``.
 """
 
 from __future__ import annotations
@@ -140,5 +140,5 @@ class Settings:
         )
     )
     """Read HTTP(S) COGs by fetching the header and the tiles under the windows ourselves
-    (:mod:`pipeline.cog_fetch`, no ``HEAD``, one request per run of tiles) and letting GDAL
+    (:mod:`pipeline.read.tile_fetch`, no ``HEAD``, one request per run of tiles) and letting GDAL
     decode them; False reads every file through GDAL's ``/vsicurl/``."""

@@ -36,7 +36,7 @@ class Zone:
 
 @dataclass(frozen=True)
 class Aoi:
-    """An area of interest, validated on load by :mod:`pipeline.aoi`."""
+    """An area of interest, validated on load by :mod:`pipeline.geo.aoi`."""
 
     id: str
     """Unique id, also the file stem in ``aoi/`` (``rajin-port``)."""
@@ -168,6 +168,32 @@ class Chip:
         """One reflectance band by its Earth Search name (``nir``)."""
         band: NDArray[np.float32] = self.reflectance[REFLECTANCE_BANDS.index(name)]
         return band
+
+
+@dataclass(frozen=True)
+class DetectionRow:
+    """One detection as stored: pixel centroid, lon/lat, size and outline (WKT, WGS84)."""
+
+    kind: str
+    """``ship`` or ``train``."""
+    row: float
+    """Centroid row in the chip's pixel grid."""
+    col: float
+    """Centroid column in the chip's pixel grid."""
+    lon: float | None
+    """Centroid longitude."""
+    lat: float | None
+    """Centroid latitude."""
+    length_m: float | None
+    """Length, metres."""
+    width_m: float | None
+    """Width, metres."""
+    heading_deg: float | None
+    """Axis direction, degrees clockwise from grid north."""
+    score: float | None
+    """Detector confidence 0-1."""
+    geometry_wkt: str | None
+    """Outline polygon in WGS84, as WKT."""
 
 
 ObservationStatus = Literal["ok", "failed"]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.store import DetectionRow, Store
-from pipeline.types import Observation
+from pipeline.store.results import Store
+from pipeline.types import DetectionRow, Observation
 
 #: Negative-binomial dispersion of railcar counts (variance = mu + mu^2 / k), as simulate.
 RAILCAR_K = 2.5

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 
 from servers import RangeFileServer
 
-from pipeline.loopback import LoopbackServer
+from pipeline.bench.loopback import LoopbackServer
 
 #: The fault kinds, in the order the RNG draw is mapped onto them.
 KINDS: Final = ("server_error", "slow", "timeout", "reset", "truncated", "expired_token")

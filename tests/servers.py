@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
-from pipeline.loopback import FileRangeHandler, LoopbackServer, send_file_range
+from pipeline.bench.loopback import FileRangeHandler, LoopbackServer, send_file_range
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 64 * 1024

@@ -23,7 +23,7 @@ from affine import Affine
 from numpy.typing import NDArray
 from shapely.geometry import Polygon, box, mapping
 
-from pipeline.aoi import reproject
+from pipeline.geo.projection import reproject
 
 EPSG: Final = 32652
 ORIGIN: Final = (600000.0, 4700040.0)

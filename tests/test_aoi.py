@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.aoi import area_km2, load_aoi, load_aois, reproject, resolve_aoi
 from pipeline.config import DEFAULT_AOI_DIR
 from pipeline.errors import InvalidAoiError
+from pipeline.geo.aoi import load_aoi, load_aois, resolve_aoi
+from pipeline.geo.projection import area_km2, reproject
 
 SQUARE = [[130.30, 42.23], [130.32, 42.23], [130.32, 42.25], [130.30, 42.25], [130.30, 42.23]]
 

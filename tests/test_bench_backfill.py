@@ -23,7 +23,7 @@ from pipeline.bench.backfill import (
     run_backfill_bench,
     years_label,
 )
-from pipeline.cli import main
+from pipeline.cli.app import main
 
 #: Three weeks of the small archive: four scenes over each of its two AOIs.
 SPAN: Final = (date(2022, 5, 1), date(2022, 5, 21))

@@ -178,8 +178,8 @@ def test_speed_windows_cover_big_and_small_crops() -> None:
 def test_sim_reference_is_a_low_percentile_of_clear_pixels() -> None:
     from affine import Affine
 
-    from pipeline.analyse import clear_pixels
-    from pipeline.reference import build_reference
+    from pipeline.detect.analyse import clear_pixels
+    from pipeline.detect.reference import build_reference
     from pipeline.types import Chip
 
     chips = []

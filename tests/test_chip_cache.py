@@ -14,15 +14,15 @@ import pytest
 from affine import Affine
 from shapely.affinity import translate
 
-from pipeline.aoi import resolve_aoi
-from pipeline.chip_cache import ChipCache, aoi_key
-from pipeline.cli import main
+from pipeline.cli.app import main
 from pipeline.config import BANDS, Settings
 from pipeline.errors import UnsafePathError
-from pipeline.pixel_origin import scene_origin
+from pipeline.geo.aoi import resolve_aoi
+from pipeline.read.chip_cache import ChipCache, aoi_key
+from pipeline.read.pixel_origin import scene_origin
 from pipeline.types import Aoi, BandAsset, Chip, Scene
 
-#: The identity of a chip's pixels (``pipeline.pixel_origin.scene_origin``).
+#: The identity of a chip's pixels (``pipeline.read.pixel_origin.scene_origin``).
 ORIGIN = "0123456789abcdef"
 
 

@@ -12,17 +12,17 @@ import numpy as np
 import pytest
 from claims_fixtures import series
 
-from pipeline.changepoint import detect_onset
-from pipeline.claim_stats import bootstrap_ratio, proportion, ratio_of_means
-from pipeline.claims import (
+from pipeline.claims.changepoint import detect_onset
+from pipeline.claims.rules import (
     Claim,
     InvalidClaimsError,
     evaluate_claim,
     load_claims,
     parse_claims,
 )
+from pipeline.claims.stats import bootstrap_ratio, proportion, ratio_of_means
+from pipeline.claims.verdict import CONTRACT_FIELDS
 from pipeline.types import Observation
-from pipeline.verdict import CONTRACT_FIELDS
 
 REPO = Path(__file__).resolve().parent.parent
 D = date

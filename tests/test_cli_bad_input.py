@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.store import SCHEMA_VERSION, Store
+from pipeline.cli.app import main
+from pipeline.store.results import SCHEMA_VERSION, Store
 
 NOT_CLOSED = {
     "type": "Feature",
@@ -114,7 +114,7 @@ def test_console_script_exits_2_without_traceback(tmp_path: Path) -> None:
     argv = ["scenes", "--aoi", "nowhere-port", "--start", "2023-01-01", "--end", "2022-01-01"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
-        [sys.executable, "-c", "from pipeline.cli import run; run()", *argv],
+        [sys.executable, "-c", "from pipeline.cli.app import run; run()", *argv],
         capture_output=True,
         text=True,
         env=env,

@@ -1,11 +1,11 @@
 """The HTTP short path: header and tiles fetched by us, decoded by GDAL, pixel for pixel.
 
-* :mod:`pipeline.tiff_layout` reads the same tile offsets, sizes and georeferencing as GDAL,
+* :mod:`pipeline.read.tiff_layout` reads the same tile offsets, sizes and georeferencing as GDAL,
   for classic TIFF and BigTIFF in both byte orders, and refuses what it cannot describe.
-* :func:`pipeline.cog_fetch.tile_ranges` merges neighbouring tiles and never asks for bytes
+* :func:`pipeline.read.tile_fetch.tile_ranges` merges neighbouring tiles and never asks for bytes
   past the file's end or already held.
 * A read outside the fetched bytes fails loudly instead of decoding zeros.
-* Over HTTP, :func:`pipeline.cog.read_chips` returns exactly the chips of a local read with
+* Over HTTP, :func:`pipeline.read.chips.read_chips` returns exactly the chips of a local read with
   no ``HEAD`` and one request for the header plus one per run of tiles; an uncompressed COG
   falls back to ``/vsicurl/`` and still reads right.
 """
@@ -25,16 +25,16 @@ from rasterio.windows import Window
 from servers import RangeFileServer
 from synthetic_scene import utm_polygon_to_wgs84, write_scene
 
-from pipeline.cog import read_chips
-from pipeline.cog_fetch import sparse_dataset, tile_ranges
 from pipeline.config import GDAL_ENV, Settings
-from pipeline.sources.normalise import normalise_item
-from pipeline.tiff_layout import (
+from pipeline.read.chips import read_chips
+from pipeline.read.tiff_layout import (
     HeaderIncompleteError,
     TileLayout,
     UnsupportedLayoutError,
     parse_layout,
 )
+from pipeline.read.tile_fetch import sparse_dataset, tile_ranges
+from pipeline.sources.normalise import normalise_item
 from pipeline.types import Aoi, BandAsset, Scene
 
 ORIGIN = (600_000.0, 4_700_040.0)

@@ -9,10 +9,10 @@ from affine import Affine
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.cog import ChipGrid, band_window, classify, gdal_path, redact, snap_grid
-from pipeline.cog_fetch import HttpPolicy
 from pipeline.config import Settings
 from pipeline.errors import InvalidSettingError
+from pipeline.read.chips import ChipGrid, band_window, classify, gdal_path, redact, snap_grid
+from pipeline.read.tile_fetch import HttpPolicy
 
 coord = st.floats(min_value=-50_000.0, max_value=50_000.0, allow_nan=False)
 size = st.floats(min_value=0.5, max_value=5_000.0, allow_nan=False)

@@ -13,9 +13,9 @@ import pytest
 from shapely.geometry import box
 from synthetic_scene import WATER, SyntheticScene, utm_polygon_to_wgs84, write_scene
 
-from pipeline.cog import read_chip
 from pipeline.config import Settings
 from pipeline.errors import AoiOutsideSceneError, OffsetWarning, ReadError
+from pipeline.read.chips import read_chip
 from pipeline.sources.normalise import normalise_item
 from pipeline.sources.offsets import (
     check_dark_water,

@@ -33,15 +33,15 @@ import rasterio
 from affine import Affine
 from flow_helpers import END, START, duplicates, rows
 
-from pipeline import backfill, scene_work
-from pipeline.aoi import resolve_aoi
-from pipeline.backfill import Handle, Job
 from pipeline.config import Settings
+from pipeline.detect.reference import Reference
 from pipeline.errors import ReadError
-from pipeline.reference import Reference
-from pipeline.reference_store import saved_references
-from pipeline.scene_work import SceneOutcome, Survey
+from pipeline.geo.aoi import resolve_aoi
+from pipeline.run import runner, scene_work
+from pipeline.run.runner import Handle, Job
+from pipeline.run.scene_work import SceneOutcome, Survey
 from pipeline.sources import open_source
+from pipeline.store.references import saved_references
 from pipeline.types import Aoi, Scene
 
 AOI: Final = "rajin-port"
@@ -166,7 +166,7 @@ def _stored(db: Path) -> dict[str, tuple[str, str | None]]:
 def corrupt_run(
     prefect_api: str, small_archive: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> CorruptRun:
-    from pipeline.flows import backfill_flow
+    from pipeline.flows.prefect_flows import backfill_flow
 
     tmp = tmp_path_factory.mktemp("corrupt")
     archive = _linked_copy(small_archive, tmp / "archive")
@@ -271,7 +271,7 @@ def test_a_rerun_retries_the_failed_scenes_without_duplicating_rows(
 
 # --- the survey's rule, without Prefect: retry what failed for now, never build on a gap -----
 class _Done:
-    """A finished :class:`~pipeline.backfill.Handle`."""
+    """A finished :class:`~pipeline.run.runner.Handle`."""
 
     def __init__(self, value: Survey) -> None:
         self.value = value
@@ -289,7 +289,7 @@ class _FlakySteps:
         self.built = 0
 
     @property
-    def log(self) -> backfill.Logger:
+    def log(self) -> runner.Logger:
         import logging
 
         return logging.getLogger("test")
@@ -319,7 +319,7 @@ class _FlakySteps:
 @pytest.fixture
 def no_survey_delays() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(backfill, "SURVEY_RETRY_DELAYS", [0.0, 0.0])  # two more rounds
+        patch.setattr(runner, "SURVEY_RETRY_DELAYS", [0.0, 0.0])  # two more rounds
         yield
 
 
@@ -337,11 +337,11 @@ def test_a_survey_gap_for_now_is_retried_then_no_reference_is_built(
     )
     scenes = _scenes(small_archive)
     steps = _FlakySteps(flaky=scenes[2].id)
-    choice = backfill.choose_reference(job, steps, job.aois[0], scenes, start, end)
+    choice = runner.choose_reference(job, steps, job.aois[0], scenes, start, end)
     assert choice.reference is None
     assert choice.label == "none (1 scenes unreadable for now)"
     assert steps.built == 0  # never built from whichever scenes happened to be readable
-    first_round = len(backfill.batches(scenes, job.batch_size))
+    first_round = len(runner.batches(scenes, job.batch_size))
     assert steps.surveyed[first_round:] == [[scenes[2].id]] * 2  # two more rounds, that scene
     assert not (tmp_path / "references").exists()
 

@@ -10,8 +10,8 @@ from affine import Affine
 from numpy.typing import NDArray
 from shapely.geometry import box
 
-from pipeline.aoi import reproject
 from pipeline.detect.rail import CAR_BODY_M, CAR_PITCH_M, CAR_WIDTH_M, estimate_railcars, zone_mask
+from pipeline.geo.projection import reproject
 
 BALLAST = np.array([0.135, 0.145, 0.155, 0.185, 0.215], dtype=np.float32)
 COAL = np.array([0.032, 0.034, 0.037, 0.045, 0.052], dtype=np.float32)

@@ -235,7 +235,7 @@ def test_block_mean_pads_odd_edges() -> None:
 
 def test_band_features_see_water_and_land_context() -> None:
     from pipeline.detect.features import FEATURE_NAMES, band_features
-    from pipeline.masks import sea_mask, water_mask
+    from pipeline.detect.masks import sea_mask, water_mask
 
     refl = scene()
     paint(refl, CONCRETE, slice(0, 80), slice(0, 30))
@@ -268,8 +268,8 @@ def test_logistic_learns_and_round_trips() -> None:
 
 def test_offshore_features_describe_size_colour_and_surroundings() -> None:
     from pipeline.detect.candidates import offshore_candidates
+    from pipeline.detect.masks import sea_mask, water_mask
     from pipeline.detect.offshore import OFFSHORE_FEATURES, offshore_features
-    from pipeline.masks import sea_mask, water_mask
 
     refl = scene()
     paint(refl, HULL, slice(40, 43), slice(30, 42))

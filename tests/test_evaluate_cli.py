@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from claims_fixtures import demo_like, fill_store
 
-from pipeline.cli import main
-from pipeline.verdict import CONTRACT_FIELDS
+from pipeline.claims.verdict import CONTRACT_FIELDS
+from pipeline.cli.app import main
 
 SEED_IDS = ["port-spike-2023", "rail-spike-2023", "port-first-ships-since-2018"]
 

@@ -12,10 +12,10 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from pipeline.cli import main
-from pipeline.export import OBSERVATION_COLUMNS, export_store
-from pipeline.store import DetectionRow, Store
-from pipeline.types import Observation
+from pipeline.cli.app import main
+from pipeline.store.export import OBSERVATION_COLUMNS, export_store
+from pipeline.store.results import Store
+from pipeline.types import DetectionRow, Observation
 
 WHEN = datetime(2023, 10, 5, 2, 16, 20, 824000, tzinfo=UTC)
 HULL = Polygon([(130.40, 42.24), (130.4013, 42.24), (130.4013, 42.2402), (130.40, 42.2402)])

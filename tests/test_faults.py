@@ -183,20 +183,22 @@ E2E_RATES = FaultRates(
 def _fast_retries() -> Iterator[None]:
     """Short GDAL timeout and retry delays, so that a faulty backfill takes seconds.
 
-    The flow builds its own ``Settings`` (``pipeline.backfill.Settings``), whose GDAL options
+    The flow builds its own ``Settings`` (``pipeline.run.runner.Settings``), whose GDAL options
     default to ``pipeline.config.GDAL_ENV`` at construction time, looks its tasks up in
-    ``pipeline.flows`` when it runs, and waits ``pipeline.backfill.SURVEY_RETRY_DELAYS``
+    ``pipeline.flows.prefect_flows`` when it runs, and waits
+    ``pipeline.run.runner.SURVEY_RETRY_DELAYS``
     between survey rounds; all four are patched for the duration of the block.
     """
     import pipeline.config as config
-    from pipeline import backfill, flows
     from pipeline.config import Settings
+    from pipeline.flows import prefect_flows as flows
+    from pipeline.run import runner
 
     gdal = {**config.GDAL_ENV, "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_RETRY_DELAY": "0.05"}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(config, "GDAL_ENV", MappingProxyType(gdal))
-        patch.setattr(backfill, "Settings", functools.partial(Settings, retry_backoff_s=0.05))
-        patch.setattr(backfill, "SURVEY_RETRY_DELAYS", [0.1] * len(backfill.SURVEY_RETRY_DELAYS))
+        patch.setattr(runner, "Settings", functools.partial(Settings, retry_backoff_s=0.05))
+        patch.setattr(runner, "SURVEY_RETRY_DELAYS", [0.1] * len(runner.SURVEY_RETRY_DELAYS))
         for name, delays in (("process_scenes", [0.1, 0.2]), ("build_reference", [0.1])):
             task = getattr(flows, name)
             patch.setattr(flows, name, task.with_options(retry_delay_seconds=delays))
@@ -218,7 +220,7 @@ def _served_catalog(archive: Path, proxy: FaultProxy, out: Path) -> Path:
 
 
 def _backfill(source: Path, data: Path) -> tuple[dict[str, Any], float]:
-    from pipeline.flows import backfill_flow
+    from pipeline.flows.prefect_flows import backfill_flow
 
     began = time.monotonic()
     summary = backfill_flow(
@@ -276,8 +278,8 @@ def faulty_run(
     prefect_api: str, small_archive: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> FaultyRun:
     """The small archive's COGs served through the proxy; a faulty backfill, then a re-run."""
-    from pipeline.aoi import resolve_aoi
     from pipeline.config import Settings
+    from pipeline.geo.aoi import resolve_aoi
     from pipeline.sources import open_source
 
     tmp = tmp_path_factory.mktemp("faulty")

@@ -13,18 +13,18 @@ import pytest
 from conftest import Baseline
 from flow_helpers import AOIS, END, START, observations, processed_at, rows
 
-from pipeline.chip_cache import ChipCache
-from pipeline.cli import main
+from pipeline.cli.app import main
 from pipeline.config import Settings
-from pipeline.flows import backfill_flow
-from pipeline.reference_store import saved_references
+from pipeline.flows.prefect_flows import backfill_flow
+from pipeline.read.chip_cache import ChipCache
 from pipeline.sources import open_source
-from pipeline.store import SCHEMA_VERSION, Store
+from pipeline.store.references import saved_references
+from pipeline.store.results import SCHEMA_VERSION, Store
 from pipeline.types import Scene
 
 
 def _scenes(archive: Path, aoi: str) -> list[Scene]:
-    from pipeline.aoi import resolve_aoi
+    from pipeline.geo.aoi import resolve_aoi
 
     settings = Settings()
     return open_source(str(archive), settings).search(

@@ -10,7 +10,7 @@ from conftest import Baseline
 from distributed import LocalCluster
 from flow_helpers import END, START, detections, duplicates, observations, rows
 
-from pipeline.flows import backfill_flow, on_dask
+from pipeline.flows.prefect_flows import backfill_flow, on_dask
 
 
 @pytest.fixture

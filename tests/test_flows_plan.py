@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline.backfill import (
+from pipeline.claims.rules import load_claims, parse_claims
+from pipeline.errors import InvalidDateRangeError, ReadError
+from pipeline.geo.dates import parse_period
+from pipeline.run.runner import (
     DEFAULT_REFERENCE_PERIOD,
     LOOKBACK_DAYS,
     OVERLAP_DAYS,
@@ -16,10 +19,7 @@ from pipeline.backfill import (
     claim_windows_within,
     nightly_window,
 )
-from pipeline.claims import load_claims, parse_claims
-from pipeline.dates import parse_period
-from pipeline.errors import InvalidDateRangeError, ReadError
-from pipeline.scene_work import TransientReadError, is_transient, one_line
+from pipeline.run.scene_work import TransientReadError, is_transient, one_line
 
 
 def test_nightly_window_overlaps_the_last_processed_scene() -> None:
@@ -70,7 +70,7 @@ def test_claim_windows_within_a_period_are_merged_in_order() -> None:
 def test_the_default_reference_period_leaves_every_seed_test_window_out() -> None:
     job = Job.create(source="earth-search", db=None, data_dir="data", aois=None)
     assert job.reference_period == DEFAULT_REFERENCE_PERIOD
-    from pipeline.backfill import CLAIMS_FILE
+    from pipeline.run.runner import CLAIMS_FILE
 
     for claim in load_claims(CLAIMS_FILE):
         for day in (claim.window[0], claim.window[1]):

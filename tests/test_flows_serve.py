@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from flow_helpers import END, count, rows, start_cli
 
-from pipeline.cli import main
-from pipeline.flow_commands import check_cron
-from pipeline.flows import DEFAULT_CRON
+from pipeline.cli.app import main
+from pipeline.cli.flow_commands import check_cron
+from pipeline.flows.prefect_flows import DEFAULT_CRON
 
 DEPLOYMENT = "rasonwatch-nightly/test-nightly"
 TIMEOUT_S = 300

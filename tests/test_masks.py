@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.masks import (
+from pipeline.detect.masks import (
     clear_fraction,
     clear_mask,
     fill_small_holes,
@@ -102,7 +102,7 @@ def test_clear_fraction() -> None:
 def test_dilate_cross_matches_scipy() -> None:
     from scipy import ndimage as ndi
 
-    from pipeline.masks import dilate_cross
+    from pipeline.detect.masks import dilate_cross
 
     rng = np.random.default_rng(0)
     mask = rng.random((30, 40)) > 0.97

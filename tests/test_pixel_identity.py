@@ -18,14 +18,14 @@ import pytest
 from claims_fixtures import series
 from flow_helpers import END, START, detections, observations, rows
 
-from pipeline.aoi import resolve_aoi
-from pipeline.chip_cache import ChipCache
-from pipeline.claims import Claim, evaluate_claim
-from pipeline.cog import read_chip
+from pipeline.claims.rules import Claim, evaluate_claim
 from pipeline.config import Settings
-from pipeline.reference_store import saved_references
-from pipeline.scene_work import ReadSpec, read_one
+from pipeline.geo.aoi import resolve_aoi
+from pipeline.read.chip_cache import ChipCache
+from pipeline.read.chips import read_chip
+from pipeline.run.scene_work import ReadSpec, read_one
 from pipeline.sources.local import LocalSource
+from pipeline.store.references import saved_references
 from pipeline.types import Scene
 
 #: The small archive's world with other activity: same seed, dates and scene ids.
@@ -117,7 +117,7 @@ class SharedDataDir:
 
 
 def _backfill(archive: Path, data_dir: Path, db: Path, **options: Any) -> dict[str, Any]:
-    from pipeline.flows import backfill_flow
+    from pipeline.flows.prefect_flows import backfill_flow
 
     result: dict[str, Any] = backfill_flow(
         start=START,
@@ -190,7 +190,7 @@ def test_a_new_reference_mid_series_reprocesses_the_whole_series(
     before = rows(db, "SELECT aoi, scene_id, reference_id FROM observations ORDER BY 1, 2")
     # A later run over June only, with another reference period: May's rows were measured
     # against the old reference, and are processed again against the new one.
-    from pipeline.flows import backfill_flow
+    from pipeline.flows.prefect_flows import backfill_flow
 
     summary = backfill_flow(
         start=date(2022, 6, 1),

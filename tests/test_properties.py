@@ -25,12 +25,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from pipeline.aoi import MAX_AREA_KM2, MIN_AREA_KM2, area_km2, is_aoi_id, parse_aoi
-from pipeline.claims import CLAIM_ID, parse_claims
-from pipeline.cog_grid import ChipGrid, band_window, snap_grid
-from pipeline.dates import chunk_range, day_bounds, parse_date, parse_range
+from pipeline.claims.rules import CLAIM_ID, parse_claims
 from pipeline.errors import InvalidDateRangeError, RasonWatchError
-from pipeline.safe_paths import is_safe_name, safe_name
+from pipeline.geo.aoi import MAX_AREA_KM2, MIN_AREA_KM2, is_aoi_id, parse_aoi
+from pipeline.geo.dates import chunk_range, day_bounds, parse_date, parse_range
+from pipeline.geo.projection import area_km2
+from pipeline.geo.safe_paths import is_safe_name, safe_name
+from pipeline.read.grid import ChipGrid, band_window, snap_grid
 from pipeline.simulate import parse_scenario
 from pipeline.sources.local import LocalSource
 from pipeline.sources.normalise import normalise_item
@@ -158,7 +159,7 @@ def test_day_bounds_cover_whole_utc_days(first: date, length: int) -> None:
 
 
 # --- the chip window ----------------------------------------------------------------------------
-TOL = 1e-6  # metres (pipeline.cog_grid.GRID_TOLERANCE_M)
+TOL = 1e-6  # metres (pipeline.read.grid.GRID_TOLERANCE_M)
 eastings = st.floats(min_value=100_000, max_value=900_000, allow_nan=False)
 northings = st.floats(min_value=1_000_000, max_value=9_000_000, allow_nan=False)
 offsets = st.floats(min_value=-60_000, max_value=60_000, allow_nan=False)

@@ -33,10 +33,10 @@ from synthetic_scene import (
     write_scene,
 )
 
-from pipeline.aoi import load_aoi
-from pipeline.cog import ChipGrid, band_window, read_chip, read_chips, snap_grid
 from pipeline.config import DEFAULT_AOI_DIR, GDAL_ENV, Settings
 from pipeline.errors import ReadError
+from pipeline.geo.aoi import load_aoi
+from pipeline.read.chips import ChipGrid, band_window, read_chip, read_chips, snap_grid
 from pipeline.sources import CdseSource, EarthSearchSource, open_source
 from pipeline.types import Aoi, Chip, Scene
 
@@ -294,7 +294,7 @@ def test_bytes_served_per_scene_are_the_tiles_under_the_aoi(
 
 
 def _utm_bounds() -> tuple[float, float, float, float]:
-    from pipeline.aoi import reproject
+    from pipeline.geo.projection import reproject
 
     west, south, east, north = reproject(AOI.geometry, dst_epsg=EPSG).bounds
     return (float(west), float(south), float(east), float(north))

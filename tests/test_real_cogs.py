@@ -6,7 +6,7 @@ Sentinel-2 scene decimated x10 with its real STAC item, and TIFF layouts from ot
 CRS, inverted latitude, a malformed header). Every ``*.tif`` found there is tested, so a new
 file is covered without editing this module. The rule, per file:
 
-* the pixels read over HTTP by our short path (:func:`pipeline.cog_fetch.read_windows`) equal
+* the pixels read over HTTP by our short path (:func:`pipeline.read.tile_fetch.read_windows`) equal
   GDAL's own windowed read of the local file bit for bit, on the same transform; or
 * the file takes the ``/vsicurl/`` fallback with a one-line reason (and GDAL then reads it
   right), or is refused with a typed error and a one-line reason;
@@ -14,7 +14,7 @@ file is covered without editing this module. The rule, per file:
 
 :data:`EXPECTED` pins what each known file does, so a regression (a PixelIsPoint file sent
 back to the fallback, say) fails; a file it does not list must obey the rule all the same.
-The real scene is also read end to end through :func:`pipeline.cog.read_chip`: the item says
+The real scene is also read end to end through :func:`pipeline.read.chips.read_chip`: the item says
 10 m pixels and 10980 columns, the files hold 100 m pixels and 1098 columns, and the reader
 must place the chip by the files' own georeferencing.
 """
@@ -42,19 +42,19 @@ from rasterio.windows import Window, bounds
 from servers import RangeFileServer, serving_in_process
 from shapely.geometry import Polygon
 
-from pipeline.aoi import reproject
-from pipeline.cog import read_band, read_chip
-from pipeline.cog_fetch import FallBackError, TruncatedCogError, read_windows
-from pipeline.cog_retry import gdal_path, identity
 from pipeline.config import GDAL_ENV, Settings
 from pipeline.errors import ReadError
-from pipeline.sources.normalise import normalise_item
-from pipeline.tiff_layout import (
+from pipeline.geo.projection import reproject
+from pipeline.read.chips import read_band, read_chip
+from pipeline.read.retry import gdal_path, identity
+from pipeline.read.tiff_layout import (
     HeaderIncompleteError,
     TileLayout,
     UnsupportedLayoutError,
     parse_layout,
 )
+from pipeline.read.tile_fetch import FallBackError, TruncatedCogError, read_windows
+from pipeline.sources.normalise import normalise_item
 from pipeline.types import REFLECTANCE_BANDS, Aoi, BandAsset, Chip, Scene
 
 REAL_COGS: Final = Path(__file__).resolve().parent.parent.parent / "shared/datasets/real-cogs"
@@ -102,7 +102,7 @@ EXPECTED: Final = {
     # Its full-resolution tiles lie past the end of the file: GDAL cannot read them either.
     "tiff-variants/asynccog_lzw.tif": Outcome("refused", "past the end of the"),
 }
-#: What the product's band reader (:func:`pipeline.cog.read_band`) refuses, over HTTP and
+#: What the product's band reader (:func:`pipeline.read.chips.read_band`) refuses, over HTTP and
 #: on disk alike; every other file must read the same both ways.
 PRODUCT_REFUSALS: Final = {
     "tiff-variants/riotiler_inverted_lat.tif": "not north-up",
@@ -311,7 +311,7 @@ def _check_fallback_reads_like_gdal(url: str, local: LocalRead) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FILES)
 def test_band_reader_reads_the_same_over_http_and_on_disk(name: str, real_url: str) -> None:
-    """:func:`pipeline.cog.read_band`: the same chip both ways, or the same refusal."""
+    """:func:`pipeline.read.chips.read_band`: the same chip both ways, or the same refusal."""
     path = REAL_COGS / name
     try:
         with rasterio.open(path) as src:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from pipeline.reference import nanmedian0, nanpercentile0
+from pipeline.detect.reference import nanmedian0, nanpercentile0
 
 
 def _stack(n: int, seed: int) -> NDArray[np.float32]:

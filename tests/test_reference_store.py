@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from pipeline.reference import Reference
-from pipeline.reference_store import (
+from pipeline.detect.reference import Reference
+from pipeline.store.references import (
     GROWTH_MIN_SCENES,
     Provenance,
     ReferenceKey,

@@ -17,9 +17,10 @@ from affine import Affine
 from claims_fixtures import demo_like, fill_store, pixels_of, scene_doc
 from PIL import Image
 
-from pipeline.aoi import load_aois, reproject
-from pipeline.chip_cache import ChipCache
 from pipeline.config import DEFAULT_AOI_DIR
+from pipeline.geo.aoi import load_aois
+from pipeline.geo.projection import reproject
+from pipeline.read.chip_cache import ChipCache
 from pipeline.report import write_report
 from pipeline.report.quicklooks import pick_scenes
 from pipeline.types import Chip, Observation

@@ -28,26 +28,26 @@ from affine import Affine
 from claims_fixtures import demo_like, fill_store
 from servers import RangeFileServer
 
-from pipeline import scene_work
-from pipeline.aoi import load_aois, parse_aoi, resolve_aoi
-from pipeline.backfill import AoiTally, record
-from pipeline.chip_cache import ChipCache
-from pipeline.cli import app
-from pipeline.cog import read_chip
+from pipeline.bench.loopback import LoopbackServer
+from pipeline.cli.app import app
 from pipeline.config import DEFAULT_AOI_DIR, Settings
 from pipeline.errors import InvalidAoiError, ReadError, SceneMetadataError, UnsafePathError
-from pipeline.export import export_store
-from pipeline.loopback import LoopbackServer
-from pipeline.redaction import RedactingFilter, redact
-from pipeline.reference_store import ReferenceKey, reference_path
+from pipeline.geo.aoi import load_aois, parse_aoi, resolve_aoi
+from pipeline.geo.redaction import RedactingFilter, redact
+from pipeline.geo.safe_paths import check_name, is_safe_name, join_inside, safe_name
+from pipeline.read.chip_cache import ChipCache
+from pipeline.read.chips import read_chip
 from pipeline.report import write_report
-from pipeline.run_summary import markdown, summarise
-from pipeline.safe_paths import check_name, is_safe_name, join_inside, safe_name
+from pipeline.run import scene_work
+from pipeline.run.runner import AoiTally, record
+from pipeline.run.summary import markdown, summarise
 from pipeline.simulate.scenario import SITES, parse_scenario
 from pipeline.simulate.schedule import scene_info
 from pipeline.sources import CdseSource, PlanetaryComputerSource, open_source
 from pipeline.sources.normalise import normalise_item
-from pipeline.store import Store
+from pipeline.store.export import export_store
+from pipeline.store.references import ReferenceKey, reference_path
+from pipeline.store.results import Store
 from pipeline.types import Aoi, BandAsset, Chip, Observation, Scene
 
 CDSE_ACCESS = "AKIAFAKEACCESS0000042"
@@ -417,7 +417,7 @@ def _chip(scene_id: str, aoi_id: str) -> Chip:
     )
 
 
-#: A pixel origin (``pipeline.pixel_origin.scene_origin``) for the cache tests.
+#: A pixel origin (``pipeline.read.pixel_origin.scene_origin``) for the cache tests.
 ORIGIN = "0123456789abcdef"
 #: A reference key for the path tests.
 KEY = ReferenceKey(

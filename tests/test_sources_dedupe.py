@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from fake_source import FakeSource
 from shapely.geometry import box
 
 from pipeline.errors import InvalidDateRangeError
-from pipeline.sources import FakeSource, dedupe
+from pipeline.sources import dedupe
 from pipeline.types import Aoi, BandAsset, Scene
 
 AOI = Aoi(id="rajin", name="rajin", kind="port", geometry=box(130.27, 42.20, 130.34, 42.26))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import store as store_module
 from pipeline.errors import StoreError, StoreVersionError
-from pipeline.store import SCHEMA_VERSION, DetectionRow, Store
-from pipeline.types import Observation
+from pipeline.store import results as store_module
+from pipeline.store.results import SCHEMA_VERSION, Store
+from pipeline.types import DetectionRow, Observation
 
 #: DESIGN.md: the ``observations`` table's contract columns, in order, then ``reference_id``
 #: (schema 2: the reference each row was measured against).

@@ -11,7 +11,7 @@ no chip cache (the archive is already on local disk, as in ``rasonwatch demo``):
     The same command again on the same data folder: everything is already stored.
 ``orchestration_share``
     ``(prefect - plain) / prefect`` over the run itself (after imports and server start):
-    ``plain`` does the same work, :func:`pipeline.backfill.run_all` over :class:`PlainSteps`
+    ``plain`` does the same work, :func:`pipeline.run.runner.run_all` over :class:`PlainSteps`
     (plain calls on a thread pool of the same size, no Prefect at all), then evaluates the
     verdicts as the flow does. It runs right after the Prefect backfill, so that both see
     the same machine. ``prefect_server_s`` is the temporary server's start-up, reported
@@ -30,7 +30,7 @@ no chip cache (the archive is already on local disk, as in ``rasonwatch demo``):
     Peak RSS of the backfill over the first year, two years, and the whole span.
 ``stage_ms_per_scene``
     Of the Prefect backfill: milliseconds per scene-AOI processed in each stage
-    (:mod:`pipeline.stage_timer`): ``search``, ``read`` (every chip read: survey, reference
+    (:mod:`pipeline.run.stage_timer`): ``search``, ``read`` (every chip read: survey, reference
     and processing), ``detect``, ``store``. Stages run on a thread pool, so they add up
     their threads' times.
 
@@ -65,8 +65,8 @@ from typing import TYPE_CHECKING, Any, Final
 from pipeline.errors import RasonWatchError
 
 if TYPE_CHECKING:  # imported lazily below, so that a measurement times its own imports
-    from pipeline.reference import Reference
-    from pipeline.scene_work import ReadSpec, SceneOutcome, Survey
+    from pipeline.detect.reference import Reference
+    from pipeline.run.scene_work import ReadSpec, SceneOutcome, Survey
     from pipeline.types import Aoi, Scene
 
 #: How the pipeline runs in a measurement.
@@ -77,7 +77,7 @@ MODES: Final = ("prefect", "plain")
 MEASUREMENTS: Final = ("prefect", "plain", "rerun", "rss")
 #: Shorter ranges whose peak RSS is measured, in years from the start of the span.
 RSS_YEARS: Final = (1, 2)
-#: The stages :mod:`pipeline.stage_timer` accumulates, in pipeline order.
+#: The stages :mod:`pipeline.run.stage_timer` accumulates, in pipeline order.
 STAGES: Final = ("search", "read", "detect", "store")
 
 log = logging.getLogger(__name__)
@@ -141,9 +141,9 @@ class Measurement:
 
 # --- the measured work, in the subprocess --------------------------------------------------
 class PlainSteps:
-    """The steps of :func:`pipeline.backfill.run_all` as plain calls: no Prefect at all.
+    """The steps of :func:`pipeline.run.runner.run_all` as plain calls: no Prefect at all.
 
-    The same :mod:`pipeline.scene_work` functions the Prefect tasks call, on a thread pool
+    The same :mod:`pipeline.run.scene_work` functions the Prefect tasks call, on a thread pool
     as large as the flow's; no retries (a local archive has nothing transient).
     """
 
@@ -158,20 +158,20 @@ class PlainSteps:
         return log
 
     def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
-        """:func:`pipeline.scene_work.search`."""
-        from pipeline import scene_work
+        """:func:`pipeline.run.scene_work.search`."""
+        from pipeline.run import scene_work
 
         return scene_work.search(self.source, aoi, start, end)
 
     def survey(self, scenes: list[Scene], aoi: Aoi) -> Future[Survey]:
-        """:func:`pipeline.scene_work.survey_batch` on the pool."""
-        from pipeline import scene_work
+        """:func:`pipeline.run.scene_work.survey_batch` on the pool."""
+        from pipeline.run import scene_work
 
         return self.pool.submit(scene_work.survey_batch, scenes, aoi, self.spec)
 
     def build_reference(self, scenes: list[Scene], aoi: Aoi) -> Reference | None:
-        """:func:`pipeline.scene_work.build_reference`, here."""
-        from pipeline import scene_work
+        """:func:`pipeline.run.scene_work.build_reference`, here."""
+        from pipeline.run import scene_work
 
         return scene_work.build_reference(scenes, aoi, self.spec)
 
@@ -182,9 +182,9 @@ class PlainSteps:
     def process(
         self, scenes: list[Scene], aoi: Aoi, shared: object, note: str
     ) -> Future[list[SceneOutcome]]:
-        """:func:`pipeline.scene_work.process_batch` on the pool."""
-        from pipeline import scene_work
-        from pipeline.reference import Reference
+        """:func:`pipeline.run.scene_work.process_batch` on the pool."""
+        from pipeline.detect.reference import Reference
+        from pipeline.run import scene_work
 
         reference = shared if isinstance(shared, Reference) else None
         return self.pool.submit(scene_work.process_batch, scenes, aoi, self.spec, reference, note)
@@ -194,12 +194,12 @@ def _run_plain(
     archive: Path, span: tuple[date, date], data_dir: Path, concurrency: int, batch_size: int
 ) -> dict[str, Any]:
     """The backfill without Prefect; its summary."""
-    from pipeline import backfill
-    from pipeline.evaluate import evaluate_store
-    from pipeline.run_summary import summarise
-    from pipeline.store import Store
+    from pipeline.claims.evaluate import evaluate_store
+    from pipeline.run import runner
+    from pipeline.run.summary import summarise
+    from pipeline.store.results import Store
 
-    job = backfill.Job.create(
+    job = runner.Job.create(
         source=str(archive),
         db=None,
         data_dir=data_dir,
@@ -212,7 +212,7 @@ def _run_plain(
     windows = {aoi.id: span for aoi in job.aois}
     with ThreadPoolExecutor(job.concurrency) as pool, Store(job.db) as store:
         steps = PlainSteps(job.source, job.read_spec, pool)
-        run_id, tallies = backfill.run_all(
+        run_id, tallies = runner.run_all(
             job, steps, store, "bench-plain", windows, job.parameters(windows)
         )
     summary = summarise(
@@ -226,7 +226,7 @@ def _run_prefect(
     archive: Path, span: tuple[date, date], data_dir: Path, concurrency: int, batch_size: int
 ) -> dict[str, Any]:
     """The backfill command's work (validation, flow, verdicts); its summary."""
-    from pipeline import flow_commands
+    from pipeline.cli import flow_commands
 
     return flow_commands.backfill(
         start=span[0].isoformat(),
@@ -245,9 +245,9 @@ def _run_prefect(
 
 def _import(mode: str) -> None:
     """Import what ``mode`` runs on (Prefect too, for ``prefect``)."""
-    importlib.import_module("pipeline.backfill")
+    importlib.import_module("pipeline.run.runner")
     if mode == "prefect":
-        importlib.import_module("pipeline.flows")
+        importlib.import_module("pipeline.flows.prefect_flows")
 
 
 def _reach_prefect() -> None:
@@ -315,7 +315,7 @@ def measure(
     began: float,
 ) -> Measurement:
     """Run one backfill in this process and measure it (``began``: when the process began)."""
-    from pipeline import stage_timer
+    from pipeline.run import stage_timer
 
     clock = time.perf_counter()
     _import(mode)
@@ -415,8 +415,8 @@ def parse_span(start: str | None, end: str | None) -> tuple[date, date] | None:
     Raises:
         InvalidDateRangeError: only one is given, either is invalid, or they are reversed.
     """
-    from pipeline.dates import parse_range
     from pipeline.errors import InvalidDateRangeError
+    from pipeline.geo.dates import parse_range
 
     if start is None and end is None:
         return None

@@ -19,14 +19,14 @@ How the race is made fair
       odc-stac, may have several in flight per thread when a window spans tile rows).
       odc-stac is called once per AOI (all scenes in one call; one ``GeoBox`` per call is
       how it is meant to be used); ours reads every AOI of a scene in one call
-      (:func:`~pipeline.cog.read_chips`: each band file's header fetched once).
+      (:func:`~pipeline.read.chips.read_chips`: each band file's header fetched once).
     * **Same GDAL options, different HTTP.** Both decode with GDAL under
       :data:`pipeline.config.GDAL_ENV`: odc-stac through ``odc.stac.configure_rio(**GDAL_ENV)``
       (applied in its worker threads) plus a ``rasterio.Env`` around the call; ours through
       ``Settings.gdal_env`` as in production. Where the bytes come from differs, and that is
       the point of the race: odc-stac reads through ``/vsicurl/`` (a ``HEAD``, the header,
       then the tiles of each window), ours fetches the header and the tiles under all the
-      scene's windows itself (:mod:`pipeline.cog_fetch`: no ``HEAD``, one request per run of
+      scene's windows itself (:mod:`pipeline.read.tile_fetch`: no ``HEAD``, one request per run of
       tiles) and hands them to GDAL. ``detail.ours_vsicurl`` is our reader forced through
       ``/vsicurl/`` (``Settings(fetch_tiles=False)``), to show what each part buys.
     * **Warm start for both.** Each loader runs one untimed pass first (imports, thread pools,
@@ -59,17 +59,18 @@ from typing import Any, Final
 import rasterio
 from rasterio.windows import Window, from_bounds
 
-from pipeline.aoi import load_aois, reproject
 from pipeline.bench.cog_blocks import read_layout
 from pipeline.bench.range_server import LatencyRangeServer
-from pipeline.cog import TARGET_RESOLUTION_M, ChipGrid, read_chips, snap_grid
 from pipeline.config import BANDS, BANDS_20M, GDAL_ENV, Settings
 from pipeline.errors import OffsetWarning, RasonWatchError
+from pipeline.geo.aoi import load_aois
+from pipeline.geo.projection import reproject
+from pipeline.read.chips import TARGET_RESOLUTION_M, ChipGrid, read_chips, snap_grid
 from pipeline.sources import open_source
 from pipeline.sources.local import iter_items
 from pipeline.types import Aoi, Scene
 
-#: Resampling odc-stac uses per band, matching :func:`pipeline.cog.read_chip`.
+#: Resampling odc-stac uses per band, matching :func:`pipeline.read.chips.read_chip`.
 ODC_RESAMPLING: Final = {"swir16": "bilinear", "scl": "nearest", "*": "nearest"}
 _EVER: Final = (date(1900, 1, 1), date(2100, 1, 1))
 
@@ -244,7 +245,7 @@ def _timed(server: LatencyRangeServer, lane: str, run: Callable[[str], Sequence[
 def run_io_bench(
     archive: Path, *, latency_ms: float = 30, scenes: int = 20, threads: int = 4
 ) -> dict[str, Any]:
-    """Race :func:`~pipeline.cog.read_chips` against ``odc.stac.load`` over slow HTTP.
+    """Race :func:`~pipeline.read.chips.read_chips` against ``odc.stac.load`` over slow HTTP.
 
     Args:
         archive: folder written by ``rasonwatch simulate`` (``items.ndjson`` + COGs).

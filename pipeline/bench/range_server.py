@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from pipeline.loopback import FileRangeHandler, LoopbackServer, send_file_range
+from pipeline.bench.loopback import FileRangeHandler, LoopbackServer, send_file_range
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 256 * 1024

@@ -26,12 +26,17 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from pipeline.analyse import analyse_chip, clear_pixels, reference_candidates, reference_from_chips
-from pipeline.aoi import load_aois
-from pipeline.cog import read_chip
 from pipeline.config import Settings
+from pipeline.detect.analyse import (
+    analyse_chip,
+    clear_pixels,
+    reference_candidates,
+    reference_from_chips,
+)
+from pipeline.detect.masks import clear_fraction
 from pipeline.errors import RasonWatchError
-from pipeline.masks import clear_fraction
+from pipeline.geo.aoi import load_aois
+from pipeline.read.chips import read_chip
 from pipeline.sources import open_source
 from pipeline.types import Aoi, Scene
 

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
 from pipeline.detect.features import block_mean
-from pipeline.masks import dilate_cross, remove_small
+from pipeline.detect.masks import dilate_cross, remove_small
 
 F32 = NDArray[np.float32]
 Mask = NDArray[np.bool_]
@@ -117,7 +117,7 @@ def offshore_candidates(
     Args:
         nir: NIR reflectance.
         water: Open-water mask.
-        sea: Sea mask with ship-sized holes filled (:func:`pipeline.masks.sea_mask`).
+        sea: Sea mask with ship-sized holes filled (:func:`pipeline.detect.masks.sea_mask`).
         valid: Pixels with data.
         pixel_size_m: Ground size of one pixel.
 

@@ -122,8 +122,8 @@ def band_features(
 
     Args:
         reflectance: ``(5, rows, cols)`` blue, green, red, nir, swir16.
-        water: Open-water mask (:func:`pipeline.masks.water_mask`).
-        sea: Sea mask (:func:`pipeline.masks.sea_mask`).
+        water: Open-water mask (:func:`pipeline.detect.masks.water_mask`).
+        sea: Sea mask (:func:`pipeline.detect.masks.sea_mask`).
         rows: Rows of the pixels to describe.
         cols: Their columns.
         pixel_size_m: Ground size of one chip pixel.

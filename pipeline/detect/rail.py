@@ -6,7 +6,7 @@ two to a pixel. Cars cannot be counted one by one. What *can* be measured is how
 each pixel something new covers compared with the empty yard. The method:
 
 1. Compare the scene with the yard's temporal reference (the per-pixel median of clear
-   scenes, :attr:`pipeline.reference.Reference.median`), after matching the scene's
+   scenes, :attr:`pipeline.detect.reference.Reference.median`), after matching the scene's
    overall brightness to the reference with a robust per-band gain.
 2. Linear unmixing per pixel: ``scene = (1 - f) * reference + f * car``, solved for the
    covered fraction ``f`` against dark (black steel, coal) and rust-coloured car surfaces,
@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.aoi import reproject
+from pipeline.geo.projection import reproject
 
 #: Length of a Russian four-axle gondola (12-132) over couplers, metres.
 CAR_PITCH_M: Final = 13.92

@@ -1,11 +1,11 @@
 """Reference mode: a hull is something new on what the empty-water composite shows as water.
 
 The reference is a low-percentile composite of clear scenes of the same AOI on the same
-grid (:mod:`pipeline.reference`). Its water mask is the basin, *including* berths that
+grid (:mod:`pipeline.detect.reference`). Its water mask is the basin, *including* berths that
 are usually empty, so a ship moored flush against a quay is simply a bright object on
 reference water, which single-date mode cannot see. Steps:
 
-1. the basin: the sea mask (:func:`pipeline.masks.sea_mask`) of the reference;
+1. the basin: the sea mask (:func:`pipeline.detect.masks.sea_mask`) of the reference;
 2. the NIR excess of the scene over the reference, minus its local background over the
    basin (haze, turbidity, sun glint and calibration drift move whole areas at once),
    tested against :data:`CFAR_SIGMAS` robust standard deviations (CFAR);
@@ -31,7 +31,7 @@ from pipeline.detect.candidates import (
     Candidate,
     extent_px,
 )
-from pipeline.masks import sea_mask, water_mask
+from pipeline.detect.masks import sea_mask, water_mask
 
 F32 = NDArray[np.float32]
 Mask = NDArray[np.bool_]

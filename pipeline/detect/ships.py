@@ -47,13 +47,13 @@ from pipeline.detect.candidates import (
 )
 from pipeline.detect.classifier import Logistic, Mlp
 from pipeline.detect.features import band_features
+from pipeline.detect.masks import clear_mask, dilate_cross, sea_mask, water_mask
 from pipeline.detect.offshore import offshore_features
 from pipeline.detect.reference_mode import (
     PreparedReference,
     prepare_reference,
     reference_candidates,
 )
-from pipeline.masks import clear_mask, dilate_cross, sea_mask, water_mask
 from pipeline.types import REFLECTANCE_BANDS, Chip
 
 #: The committed shore model (see its ``meta.provenance`` for how it was trained).

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pipeline.claim_series import Metric, is_clear
+from pipeline.claims.evaluate import DEFAULT_CLAIMS, DEFAULT_OSINT, Evaluation, evaluate_store
+from pipeline.claims.series import Metric, is_clear
 from pipeline.config import Settings
-from pipeline.evaluate import DEFAULT_CLAIMS, DEFAULT_OSINT, Evaluation, evaluate_store
+from pipeline.geo.safe_paths import check_output_dir
 from pipeline.report.data import ReportData, gather
 from pipeline.report.osint import OsintPoint, load_osint
 from pipeline.report.quicklooks import Quicklook
-from pipeline.safe_paths import check_output_dir
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.aoi import load_aois
+from pipeline.claims.evaluate import Evaluation, open_existing_store
 from pipeline.errors import InvalidAoiError, StoreError
-from pipeline.evaluate import Evaluation, open_existing_store
+from pipeline.geo.aoi import load_aois
 from pipeline.report.osint import OsintPoint
 from pipeline.types import Aoi
 

@@ -8,14 +8,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from pipeline.claim_series import metric_value
+from pipeline.claims.series import metric_value
+from pipeline.claims.table import fmt_number, fmt_p
+from pipeline.claims.verdict import Verdict
 from pipeline.report.data import ReportData
 from pipeline.report.html import Html, data_uri, el, join, raw, text
 from pipeline.report.provenance import provenance_section
 from pipeline.report.quicklooks import Quicklook
 from pipeline.report.style import CSS
-from pipeline.verdict import Verdict
-from pipeline.verdict_table import fmt_number, fmt_p
 
 UNIT = {"ships": "ships", "railcar_equivalents": "railcar-equivalents"}
 

@@ -14,12 +14,12 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 from scipy import stats
 
-from pipeline.claim_series import Metric, is_clear, metric_value
-from pipeline.claims import Claim
+from pipeline.claims.rules import Claim
+from pipeline.claims.series import Metric, is_clear, metric_value
+from pipeline.claims.verdict import Verdict
 from pipeline.report.figures import COLOURS, new_figure, plain, png_bytes, report_style
 from pipeline.report.osint import OsintPoint
 from pipeline.types import Observation
-from pipeline.verdict import Verdict
 
 #: Axis label per metric.
 METRIC_LABEL: Final = {

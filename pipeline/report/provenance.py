@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.claims.table import fmt_number
 from pipeline.report.data import ReportData
 from pipeline.report.html import Html, el
-from pipeline.verdict_table import fmt_number
 
 
 def _metadata(doc: Mapping[str, Any]) -> str:

@@ -2,7 +2,7 @@
 colour, with the detections outlined.
 
 Chips come from the chip cache when it holds them (``<data dir>/chips``, written by the
-backfill), else they are read again through :func:`pipeline.cog.read_chip` from the
+backfill), else they are read again through :func:`pipeline.read.chips.read_chip` from the
 scene's assets as recorded in the store. A chip that cannot be read is reported on the
 page, never a failure of the report.
 """
@@ -22,12 +22,12 @@ from shapely.errors import ShapelyError
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.aoi import reproject
-from pipeline.claim_series import Metric, is_clear, metric_value
+from pipeline.claims.series import Metric, is_clear, metric_value
 from pipeline.config import Settings
 from pipeline.errors import RasonWatchError
+from pipeline.geo.projection import reproject
+from pipeline.geo.safe_paths import is_safe_name
 from pipeline.report.figures import COLOURS, jpeg_bytes, new_figure, report_style
-from pipeline.safe_paths import is_safe_name
 from pipeline.types import Aoi, BandAsset, Chip, Observation, Scene
 
 log = logging.getLogger(__name__)
@@ -144,11 +144,11 @@ def load_chip(
 
     Raises:
         ValueError: the stored scene metadata is incomplete.
-        RasonWatchError: the pixels cannot be read (see :func:`pipeline.cog.read_chip`).
+        RasonWatchError: the pixels cannot be read (see :func:`pipeline.read.chips.read_chip`).
     """
     scene_id = str(scene_doc.get("id", ""))
     try:
-        from pipeline.chip_cache import ChipCache
+        from pipeline.read.chip_cache import ChipCache
     except ImportError:  # the cache module is optional for drawing a report
         ChipCache = None  # type: ignore[assignment,misc]  # noqa: N806
     origin = scene_doc.get("pixels")
@@ -157,7 +157,7 @@ def load_chip(
             cached = ChipCache(folder).get(scene_id, origin, aoi)
             if cached is not None:
                 return cached
-    from pipeline.cog import read_chip
+    from pipeline.read.chips import read_chip
 
     scene = scene_from_json(scene_doc)
     return read_chip(scene, aoi, settings=settings, sign=_signer(scene.source, settings))
@@ -177,7 +177,7 @@ def _pixel_outline(geometry: BaseGeometry, chip: Chip) -> np.ndarray[Any, Any] |
 
 def render(chip: Chip, aoi: Aoi, detections: Sequence[Mapping[str, Any]]) -> tuple[bytes, int]:
     """True-colour JPEG of ``chip`` with AOI zones, detection outlines and a scale bar."""
-    from pipeline.quicklook import rgb_array
+    from pipeline.report.quicklook_png import rgb_array
 
     with report_style():
         rows, cols = chip.shape

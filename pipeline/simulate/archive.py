@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import RasonWatchError
-from pipeline.safe_paths import check_output_dir, join_inside
+from pipeline.geo.safe_paths import check_output_dir, join_inside
 from pipeline.simulate.cog import write_cog
 from pipeline.simulate.render import render_scene
 from pipeline.simulate.scenario import Scenario

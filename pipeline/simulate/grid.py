@@ -22,8 +22,9 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.aoi import load_aoi, reproject
 from pipeline.config import DEFAULT_AOI_DIR
+from pipeline.geo.aoi import load_aoi
+from pipeline.geo.projection import reproject
 from pipeline.types import Aoi
 
 EPSG: Final = 32652

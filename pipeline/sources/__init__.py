@@ -14,7 +14,7 @@ from typing import Final
 
 from pipeline.config import Settings
 from pipeline.errors import SourceError
-from pipeline.sources.base import FakeSource, SceneSource, SkippedItemWarning
+from pipeline.sources.base import SceneSource, SkippedItemWarning
 from pipeline.sources.cdse import CdseSource
 from pipeline.sources.dedupe import dedupe
 from pipeline.sources.earth_search import EarthSearchSource
@@ -31,7 +31,6 @@ __all__ = [
     "NAMED_SOURCES",
     "CdseSource",
     "EarthSearchSource",
-    "FakeSource",
     "LocalSource",
     "PlanetaryComputerSource",
     "SceneSource",

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Final
 
 from pipeline.errors import ReadError
-from pipeline.redaction import install_log_redaction, redact
+from pipeline.geo.redaction import install_log_redaction, redact
 from pipeline.sources.s3presign import presign_get
 from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
 from pipeline.types import Aoi, Scene

@@ -15,7 +15,7 @@ from typing import Final
 from requests import RequestException
 
 from pipeline.errors import ReadError
-from pipeline.redaction import install_log_redaction, redact
+from pipeline.geo.redaction import install_log_redaction, redact
 from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
 from pipeline.types import Aoi, Scene
 

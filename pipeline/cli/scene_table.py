@@ -11,27 +11,6 @@ from rich.text import Text
 from pipeline.types import Scene
 
 
-def scene_summary(scene: Scene) -> dict[str, object]:
-    """The fields of a scene that ``rasonwatch scenes --json`` prints."""
-    return {
-        "id": scene.id,
-        "datetime": scene.datetime.isoformat().replace("+00:00", "Z"),
-        "platform": scene.platform,
-        "tile": scene.tile,
-        "epsg": scene.epsg,
-        "processing_baseline": scene.processing_baseline,
-        "cloud_cover": scene.cloud_cover,
-        "collection": scene.collection,
-        "source": scene.source,
-        "offset_rule": scene.offset_rule,
-        "simulated": scene.simulated,
-        "assets": {
-            band: {"href": a.href, "scale": a.scale, "offset": a.offset}
-            for band, a in scene.assets.items()
-        },
-    }
-
-
 def print_scene_table(scenes: Sequence[Scene], *, title: str) -> None:
     """Print scenes as a table on stdout; simulated scenes are labelled SIMULATED."""
     table = Table(title=title)

@@ -1,4 +1,4 @@
-"""A run's orchestration in plain Python; :mod:`pipeline.flows` runs it on Prefect tasks.
+"""A run's orchestration in plain Python; :mod:`pipeline.flows.prefect_flows` runs it on Prefect tasks.
 
 What a run is (:class:`Job`), which dates it covers (:func:`nightly_window`), which
 scenes still need work (:func:`todo`, :func:`batches`), how many are in flight at once
@@ -18,7 +18,7 @@ One series, one instrument
 
 The run itself, :func:`run_all` (for each AOI: search, reference, skip what is done,
 process, record), is written once against :class:`Steps`, the few calls that do the work:
-:mod:`pipeline.flows` implements them as Prefect tasks, ``rasonwatch bench backfill`` as
+:mod:`pipeline.flows.prefect_flows` implements them as Prefect tasks, ``rasonwatch bench backfill`` as
 plain calls on a thread pool, to measure what Prefect costs.
 
 The reference survey tolerates scenes that cannot be read at all (a corrupt or truncated
@@ -42,15 +42,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
-from pipeline.analyse import detector_version, reference_candidates
-from pipeline.aoi import resolve_aois
-from pipeline.chip_cache import aoi_key
-from pipeline.claims import DEFAULT_BASELINE, Claim, load_claims
+from pipeline.claims.rules import DEFAULT_BASELINE, Claim, load_claims
 from pipeline.config import BANDS, PROJECT_ROOT, Settings
-from pipeline.pixel_origin import scene_origin, source_identity
-from pipeline.progress import progress_callback
-from pipeline.reference import Reference
-from pipeline.reference_store import (
+from pipeline.detect.analyse import detector_version, reference_candidates
+from pipeline.detect.reference import Reference
+from pipeline.geo.aoi import resolve_aois
+from pipeline.read.chip_cache import aoi_key
+from pipeline.read.pixel_origin import scene_origin, source_identity
+from pipeline.run.progress import progress_callback
+from pipeline.run.scene_work import ReadSpec, SceneOutcome, Survey, failed, one_line
+from pipeline.run.stage_timer import stage
+from pipeline.store.references import (
     Period,
     Provenance,
     ReferenceKey,
@@ -60,9 +62,7 @@ from pipeline.reference_store import (
     save_reference,
     stale_reason,
 )
-from pipeline.scene_work import ReadSpec, SceneOutcome, Survey, failed, one_line
-from pipeline.stage_timer import stage
-from pipeline.store import Store
+from pipeline.store.results import Store
 from pipeline.types import Aoi, Scene
 
 #: The results store, under the data folder.
@@ -388,7 +388,7 @@ class Handle(Protocol[T_co]):
 class Steps(Protocol):
     """The calls a run is made of; :func:`run_all` decides when to make them.
 
-    :mod:`pipeline.flows` makes each a Prefect task (retries, task runs, Dask); the
+    :mod:`pipeline.flows.prefect_flows` makes each a Prefect task (retries, task runs, Dask); the
     benchmark makes them plain calls on a thread pool of the same size.
     """
 
@@ -398,15 +398,15 @@ class Steps(Protocol):
         ...
 
     def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
-        """The scenes over ``aoi`` on ``start..end`` (see :func:`pipeline.scene_work.search`)."""
+        """The scenes over ``aoi`` on ``start..end`` (see :func:`pipeline.run.scene_work.search`)."""
         ...
 
     def survey(self, scenes: list[Scene], aoi: Aoi) -> Handle[Survey]:
-        """Submit :func:`pipeline.scene_work.survey_batch` on ``scenes``."""
+        """Submit :func:`pipeline.run.scene_work.survey_batch` on ``scenes``."""
         ...
 
     def build_reference(self, scenes: list[Scene], aoi: Aoi) -> Reference | None:
-        """:func:`pipeline.scene_work.build_reference` of ``scenes``, waited for."""
+        """:func:`pipeline.run.scene_work.build_reference` of ``scenes``, waited for."""
         ...
 
     def share(self, reference: Reference | None) -> object:
@@ -416,7 +416,7 @@ class Steps(Protocol):
     def process(
         self, scenes: list[Scene], aoi: Aoi, shared: object, note: str
     ) -> Handle[list[SceneOutcome]]:
-        """Submit :func:`pipeline.scene_work.process_batch` on ``scenes``."""
+        """Submit :func:`pipeline.run.scene_work.process_batch` on ``scenes``."""
         ...
 
 
@@ -543,7 +543,7 @@ def choose_reference(
     stale (then saved).
 
     The reference is built from the scenes of the reference period that lie in no
-    excluded window (:meth:`pipeline.reference_store.ReferenceKey.admits`).
+    excluded window (:meth:`pipeline.store.references.ReferenceKey.admits`).
     """
     key = job.reference_key(aoi)
     listed = scenes if key.period == (start, end) else steps.search(aoi, *key.period)

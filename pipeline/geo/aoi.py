@@ -1,4 +1,4 @@
-"""Read and validate ``aoi/*.geojson``; project AOIs to a scene's UTM grid.
+"""Read and validate ``aoi/*.geojson``.
 
 An AOI file is a GeoJSON FeatureCollection in WGS84. Its first feature has
 ``"role": "aoi"`` and carries ``id``, ``name``, ``kind`` (``port`` or ``rail``) and
@@ -13,19 +13,15 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, cast
 
-import numpy as np
 import shapely
-from numpy.typing import NDArray
-from pyproj import CRS, Transformer
 from shapely import make_valid
 from shapely.geometry import Polygon, shape
-from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import InvalidAoiError
+from pipeline.geo.projection import area_km2
 from pipeline.types import Aoi, AoiKind, Zone
 
 #: Smallest AOI accepted: a single 10 m pixel cannot hold a berth or a yard.
@@ -40,35 +36,6 @@ _KINDS: Final = ("port", "rail")
 def is_aoi_id(text: str) -> bool:
     """Whether ``text`` is a valid AOI id: all of it matches :data:`AOI_ID_PATTERN`."""
     return AOI_ID_PATTERN.fullmatch(text) is not None
-
-
-def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS84 UTM zone containing ``(lon, lat)``."""
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return (32600 if lat >= 0 else 32700) + zone
-
-
-@lru_cache(maxsize=16)
-def _transformer(src_epsg: int, dst_epsg: int) -> Transformer:
-    return Transformer.from_crs(CRS.from_epsg(src_epsg), CRS.from_epsg(dst_epsg), always_xy=True)
-
-
-def reproject(geometry: BaseGeometry, *, src_epsg: int = 4326, dst_epsg: int) -> BaseGeometry:
-    """Reproject a shapely geometry between EPSG codes (x/y = lon/lat order)."""
-    transformer = _transformer(src_epsg, dst_epsg)
-
-    def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geometry, project)
-
-
-def area_km2(geometry: BaseGeometry) -> float:
-    """Area of a WGS84 geometry in square kilometres, in its own UTM zone."""
-    centroid = geometry.centroid
-    utm = reproject(geometry, dst_epsg=utm_epsg(centroid.x, centroid.y))
-    return float(utm.area) / 1e6
 
 
 def _position(pos: Any, where: str) -> None:

@@ -2,7 +2,7 @@
 
 Pure: takes parsed claims and :class:`~pipeline.types.Observation` rows, returns
 :class:`Verdict` objects. Imports neither rasterio nor prefect; the statistics live in
-:mod:`pipeline.claim_stats` and :mod:`pipeline.changepoint`. The claims file format is
+:mod:`pipeline.claims.stats` and :mod:`pipeline.claims.changepoint`. The claims file format is
 read by :func:`load_claims` (see ``seeds/claims.toml`` for an annotated example).
 
 What is compared
@@ -64,9 +64,9 @@ from typing import Any, Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.changepoint import Onset, Transform, detect_onset
-from pipeline.claim_series import Metric, Series, clear_series, month_coverage
-from pipeline.claim_stats import (
+from pipeline.claims.changepoint import Onset, Transform, detect_onset
+from pipeline.claims.series import Metric, Series, clear_series, month_coverage
+from pipeline.claims.stats import (
     Proportion,
     RatioEstimate,
     bootstrap_ratio,
@@ -74,9 +74,9 @@ from pipeline.claim_stats import (
     proportion,
     rank_p_value,
 )
+from pipeline.claims.verdict import Verdict, VerdictLabel
 from pipeline.errors import RasonWatchError
 from pipeline.types import Observation
-from pipeline.verdict import Verdict, VerdictLabel
 
 TestKind = Literal["rate-ratio", "presence"]
 Direction = Literal["increase", "decrease"]

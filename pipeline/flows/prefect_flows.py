@@ -1,14 +1,14 @@
 """Prefect flows: the backfill, the nightly run, and their deployment. The only prefect import.
 
-Thin by design: each task wraps a call into :mod:`pipeline.scene_work` (survey, build a
+Thin by design: each task wraps a call into :mod:`pipeline.run.scene_work` (survey, build a
 reference, process scenes) or a source search, and only failures of the network step are
 retried. The run itself (for each AOI: search, reference, plan, process, record) is
-:func:`pipeline.backfill.run_all`, plain Python over :class:`PrefectSteps`, which makes
+:func:`pipeline.run.runner.run_all`, plain Python over :class:`PrefectSteps`, which makes
 each step one of these tasks; the flows add the summary artifacts. The flow itself writes
 the store (tasks return results), so there is a single writer whatever runs the tasks:
 threads by default, or an existing Dask cluster through prefect-dask's ``DaskTaskRunner``.
 
-Scenes go to tasks in batches (:data:`pipeline.backfill.BATCH_SIZE`): a Prefect task
+Scenes go to tasks in batches (:data:`pipeline.run.runner.BATCH_SIZE`): a Prefect task
 costs ~15 ms of orchestration on 2 cores, a scene ~0.1-0.2 s of work. A batch is read and
 analysed in one task (``process-scenes``): its read raises for a retry before anything is
 analysed, so the analysis is never retried, and the chips never leave the task. As two
@@ -36,19 +36,19 @@ from prefect.schedules import Cron
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.types.entrypoint import EntrypointType
 
-from pipeline import backfill, scene_work
-from pipeline.backfill import Job
+from pipeline.detect.reference import Reference
 from pipeline.errors import (
     InvalidDateRangeError,
     RasonWatchError,
     SceneMetadataError,
     SourceError,
 )
-from pipeline.reference import Reference
-from pipeline.run_summary import markdown, summarise
-from pipeline.scene_work import ReadSpec, SceneOutcome, Survey
+from pipeline.run import runner, scene_work
+from pipeline.run.runner import Job
+from pipeline.run.scene_work import ReadSpec, SceneOutcome, Survey
+from pipeline.run.summary import markdown, summarise
 from pipeline.sources import DEFAULT_SOURCE
-from pipeline.store import Store
+from pipeline.store.results import Store
 from pipeline.types import Aoi, Scene
 
 #: Name of the nightly deployment ``rasonwatch serve`` creates.
@@ -115,7 +115,7 @@ def survey_chips(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> Survey:
     """Read (and cache) chips, return their clear fractions and failures (network).
 
     Not retried as a task: the flow surveys again only the scenes that failed for now
-    (:func:`pipeline.backfill.survey_window`), instead of re-reading a whole batch.
+    (:func:`pipeline.run.runner.survey_window`), instead of re-reading a whole batch.
     """
     return scene_work.survey_batch(scenes, aoi, spec)
 
@@ -167,7 +167,7 @@ def process_scenes(
 
 
 class PrefectSteps:
-    """The steps of :func:`pipeline.backfill.run_all` as this module's Prefect tasks.
+    """The steps of :func:`pipeline.run.runner.run_all` as this module's Prefect tasks.
 
     The tasks are looked up when called, so a test may swap one for a variant.
     """
@@ -177,7 +177,7 @@ class PrefectSteps:
         self.spec = job.read_spec
 
     @property
-    def log(self) -> backfill.Logger:
+    def log(self) -> runner.Logger:
         """The flow run's logger (shows in the Prefect UI)."""
         return get_run_logger()
 
@@ -211,7 +211,7 @@ def _run(job: Job, command: str, windows: dict[str, tuple[date, date]]) -> dict[
     job.data_dir.mkdir(parents=True, exist_ok=True)
     with Store(job.db) as store:
         parameters = {**job.parameters(windows), "prefect_flow_run_id": str(flow_run.id)}
-        run_id, tallies = backfill.run_all(
+        run_id, tallies = runner.run_all(
             job, PrefectSteps(job), store, command, windows, parameters
         )
     summary = summarise(
@@ -237,8 +237,8 @@ def _publish_verdicts(db: Path, command: str) -> None:
     The claims are a reading of the store, not part of processing: a claims file that
     cannot be evaluated is logged and the run still succeeds.
     """
-    from pipeline.evaluate import evaluate_store
-    from pipeline.verdict_table import verdict_markdown, verdict_rows
+    from pipeline.claims.evaluate import evaluate_store
+    from pipeline.claims.table import verdict_markdown, verdict_rows
 
     try:
         evaluation = evaluate_store(db)
@@ -265,7 +265,7 @@ def _simulated(summary: dict[str, Any]) -> str:
 @flow(
     name="rasonwatch-backfill",
     flow_run_name="backfill {start}..{end}",
-    task_runner=_threads(backfill.CONCURRENCY),
+    task_runner=_threads(runner.CONCURRENCY),
 )
 def backfill_flow(
     start: date,
@@ -275,8 +275,8 @@ def backfill_flow(
     db: str | None = None,
     data_dir: str = _DEFAULT_DATA_DIR,
     use_cache: bool = True,
-    concurrency: int = backfill.CONCURRENCY,
-    batch_size: int = backfill.BATCH_SIZE,
+    concurrency: int = runner.CONCURRENCY,
+    batch_size: int = runner.BATCH_SIZE,
     show_progress: bool = False,
     reference_period: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
@@ -295,7 +295,7 @@ def backfill_flow(
         batch_size: scenes per task.
         show_progress: draw progress bars on stderr.
         reference_period: the scenes each AOI's reference is built from (default
-            :data:`pipeline.backfill.DEFAULT_REFERENCE_PERIOD`).
+            :data:`pipeline.run.runner.DEFAULT_REFERENCE_PERIOD`).
 
     Raises:
         InvalidAoiError: an AOI is unknown or invalid.
@@ -317,7 +317,7 @@ def backfill_flow(
 
 @flow(
     name="rasonwatch-nightly",
-    task_runner=_threads(backfill.CONCURRENCY),
+    task_runner=_threads(runner.CONCURRENCY),
 )
 def nightly_flow(
     source: str = DEFAULT_SOURCE,
@@ -325,11 +325,11 @@ def nightly_flow(
     data_dir: str = _DEFAULT_DATA_DIR,
     aois: list[str] | None = None,
     until: date | None = None,
-    overlap_days: int = backfill.OVERLAP_DAYS,
-    lookback_days: int = backfill.LOOKBACK_DAYS,
+    overlap_days: int = runner.OVERLAP_DAYS,
+    lookback_days: int = runner.LOOKBACK_DAYS,
     use_cache: bool = True,
-    concurrency: int = backfill.CONCURRENCY,
-    batch_size: int = backfill.BATCH_SIZE,
+    concurrency: int = runner.CONCURRENCY,
+    batch_size: int = runner.BATCH_SIZE,
     show_progress: bool = False,
     reference_period: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
@@ -348,7 +348,7 @@ def nightly_flow(
         batch_size: scenes per task.
         show_progress: draw progress bars on stderr.
         reference_period: the scenes each AOI's reference is built from (default
-            :data:`pipeline.backfill.DEFAULT_REFERENCE_PERIOD`).
+            :data:`pipeline.run.runner.DEFAULT_REFERENCE_PERIOD`).
 
     Raises:
         InvalidAoiError: an AOI is unknown or invalid.
@@ -365,11 +365,11 @@ def nightly_flow(
         show_progress=show_progress,
         reference_period=reference_period,
     )
-    last_day = until or backfill.utc_today()
+    last_day = until or runner.utc_today()
     job.data_dir.mkdir(parents=True, exist_ok=True)
     with Store(job.db) as store:
         windows = {
-            aoi.id: backfill.nightly_window(
+            aoi.id: runner.nightly_window(
                 store.last_datetime(aoi.id, job.detector_version),
                 last_day,
                 overlap_days=overlap_days,

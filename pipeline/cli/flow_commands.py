@@ -12,14 +12,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from pipeline.aoi import resolve_aois
 from pipeline.config import Settings
-from pipeline.dates import parse_date, parse_period, parse_range
 from pipeline.errors import RasonWatchError, RasonWatchWarning, StoreError
-from pipeline.safe_paths import check_output_dir
+from pipeline.geo.aoi import resolve_aois
+from pipeline.geo.dates import parse_date, parse_period, parse_range
+from pipeline.geo.safe_paths import check_output_dir
 from pipeline.sources import open_source
 from pipeline.sources.local import LocalSource
-from pipeline.store import Store
+from pipeline.store.results import Store
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ def cache(
     Raises:
         InvalidOptionError: a limit without ``--prune``, or a negative limit.
     """
-    from pipeline.chip_cache import ChipCache
+    from pipeline.read.chip_cache import ChipCache
 
     if not prune and (older_than_days is not None or max_mb is not None):
         raise InvalidOptionError("--older-than and --max-mb only apply with --prune")
@@ -276,18 +276,18 @@ def cache(
 
 
 def export(*, db: Path, out: Path, detector_version: str | None) -> dict[str, object]:
-    """Export the store (see :func:`pipeline.export.export_store`).
+    """Export the store (see :func:`pipeline.store.export.export_store`).
 
     Raises:
         StoreError: the store does not exist or cannot be read.
     """
-    from pipeline.export import export_store
+    from pipeline.store.export import export_store
 
     return export_store(db, out, detector_version=detector_version).as_dict()
 
 
 def default_db(db: Path | None, data_dir: Path) -> Path:
     """``--db``, or ``<data-dir>/rasonwatch.sqlite``."""
-    from pipeline.backfill import DB_NAME
+    from pipeline.run.runner import DB_NAME
 
     return db if db is not None else data_dir / DB_NAME

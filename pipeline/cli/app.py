@@ -48,7 +48,7 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the archive into.")],
 ) -> None:
     """Write a SIMULATED STAC archive of Sentinel-2 scenes with ground truth (truth.csv)."""
-    from pipeline.progress import progress_callback
+    from pipeline.run.progress import progress_callback
     from pipeline.simulate import load_scenario, write_archive
     from pipeline.simulate.archive import check_out
 
@@ -68,10 +68,11 @@ def scenes(
     as_json: JsonOption = False,
 ) -> None:
     """List the scenes over an AOI, de-duplicated across overlapping tiles."""
-    from pipeline.aoi import resolve_aoi
-    from pipeline.dates import parse_range
-    from pipeline.scene_table import print_scene_table, scene_summary
+    from pipeline.cli.scene_table import print_scene_table
+    from pipeline.geo.aoi import resolve_aoi
+    from pipeline.geo.dates import parse_range
     from pipeline.sources import open_source
+    from pipeline.sources.summary import scene_summary
 
     settings = _settings()
     first, last = parse_range(start, end)
@@ -86,7 +87,7 @@ def scenes(
 @app.command()
 def demo() -> None:
     """Simulate the demo archive (once), list its scenes and write RGB quicklooks under data/."""
-    from pipeline.demo import run_demo
+    from pipeline.cli.demo import run_demo
 
     run_demo(_settings())
 
@@ -126,7 +127,7 @@ OverlapOption = Annotated[
 
 
 def _report(summary: dict[str, object], as_json: bool) -> None:
-    from pipeline.run_summary import print_summary
+    from pipeline.run.summary import print_summary
 
     if as_json:
         typer.echo(json.dumps(summary, indent=1))
@@ -150,7 +151,7 @@ def backfill(
     as_json: JsonOption = False,
 ) -> None:
     """Process every scene over the AOIs in a date range; resumes, skips what is done."""
-    from pipeline import flow_commands
+    from pipeline.cli import flow_commands
 
     summary = flow_commands.backfill(
         start=start,
@@ -187,7 +188,7 @@ def run_nightly(
     as_json: JsonOption = False,
 ) -> None:
     """Nightly: process what is new since the last processed scene (with an overlap)."""
-    from pipeline import flow_commands
+    from pipeline.cli import flow_commands
 
     summary = flow_commands.nightly(
         aois=aoi or [],
@@ -218,7 +219,7 @@ def serve(
     reference_period: ReferencePeriodOption = None,
 ) -> None:
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
-    from pipeline import flow_commands
+    from pipeline.cli import flow_commands
 
     flow_commands.serve(
         cron=cron,
@@ -245,7 +246,7 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Write detections as GeoParquet (opens in QGIS) and observations as CSV."""
-    from pipeline import flow_commands
+    from pipeline.cli import flow_commands
 
     result = flow_commands.export(
         db=flow_commands.default_db(db, data_dir),
@@ -276,7 +277,7 @@ def cache(
     as_json: JsonOption = False,
 ) -> None:
     """Report the chip cache's size (data/chips), and prune it (all, by age or by size)."""
-    from pipeline import flow_commands
+    from pipeline.cli import flow_commands
 
     report = flow_commands.cache(
         data_dir=data_dir, prune=prune, older_than_days=older_than, max_mb=max_mb
@@ -304,7 +305,7 @@ ReportOutOption = Annotated[Path, typer.Option("--out", help="Folder to write in
 
 
 def _store_path(db: Path | None) -> Path:
-    from pipeline.evaluate import DB_NAME
+    from pipeline.claims.evaluate import DB_NAME
 
     return db if db is not None else _settings().data_dir / DB_NAME
 
@@ -316,8 +317,8 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Test each claim against the stored observations: verdict, ratio, 95% CI, onset."""
-    from pipeline.evaluate import DEFAULT_CLAIMS, evaluate_store
-    from pipeline.verdict_table import print_verdict_table
+    from pipeline.claims.evaluate import DEFAULT_CLAIMS, evaluate_store
+    from pipeline.claims.table import print_verdict_table
 
     result = evaluate_store(_store_path(db), claims or DEFAULT_CLAIMS)
     if as_json:
@@ -333,7 +334,7 @@ def report(
     claims: ClaimsOption = None,
 ) -> None:
     """Write one self-contained, offline HTML report (OUT/index.html) from the store."""
-    from pipeline.evaluate import DEFAULT_CLAIMS
+    from pipeline.claims.evaluate import DEFAULT_CLAIMS
     from pipeline.report import write_report
 
     result = write_report(_store_path(db), out, claims_path=claims or DEFAULT_CLAIMS)
@@ -379,7 +380,7 @@ def bench_sim(
 ) -> None:
     """Score ship counts and railcar-equivalents against a SIMULATED archive's truth.csv."""
     from pipeline.bench.simulated import print_sim_bench, run_sim_bench
-    from pipeline.progress import STDERR
+    from pipeline.run.progress import STDERR
 
     def progress(label: str, done: int, total: int) -> None:
         if done == total:
@@ -420,7 +421,7 @@ def bench_backfill(
         print_backfill_bench,
         run_backfill_bench,
     )
-    from pipeline.progress import STDERR
+    from pipeline.run.progress import STDERR
 
     result = run_backfill_bench(
         archive,

@@ -1,6 +1,6 @@
 """``rasonwatch evaluate``: the claims file and the results store in, verdicts out.
 
-The I/O edge around :mod:`pipeline.claims`: it reads the claims file, opens the store
+The I/O edge around :mod:`pipeline.claims.rules`: it reads the claims file, opens the store
 (never creating one), picks the detector version to trust and hands plain observations
 to the pure core. Flows, the CLI and the report all go through :func:`evaluate_store`.
 """
@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pipeline.claims import Claim, evaluate_claims, load_claims
+from pipeline.claims.rules import Claim, evaluate_claims, load_claims
+from pipeline.claims.verdict import Verdict
 from pipeline.config import PROJECT_ROOT
 from pipeline.errors import StoreError
-from pipeline.store import Store
+from pipeline.store.results import Store
 from pipeline.types import Observation
-from pipeline.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CLAIMS: Final = PROJECT_ROOT / "seeds" / "claims.toml"
 #: The analysts' table drawn on the report's plots.
 DEFAULT_OSINT: Final = PROJECT_ROOT / "seeds" / "osint.csv"
-#: The results store's file name under the data folder (as ``pipeline.backfill``).
+#: The results store's file name under the data folder (as ``pipeline.run.runner``).
 DB_NAME: Final = "rasonwatch.sqlite"
 
 
@@ -85,7 +85,7 @@ def evaluate_store(db: Path, claims_path: Path = DEFAULT_CLAIMS) -> Evaluation:
         InvalidClaimsError: the claims file is missing or invalid.
         StoreError: the store does not exist or cannot be read.
     """
-    from pipeline.analyse import detector_version
+    from pipeline.detect.analyse import detector_version
 
     claims = load_claims(claims_path)
     with open_existing_store(db) as store:

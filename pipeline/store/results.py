@@ -15,14 +15,13 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from pipeline import __version__
 from pipeline.errors import StoreError, StoreVersionError
-from pipeline.types import Observation
+from pipeline.types import DetectionRow, Observation
 
 #: How long a writer waits for another process's transaction before giving up (ms):
 #: two backfills may overlap, and one scene's write takes milliseconds.
@@ -100,32 +99,6 @@ _OBS_COLUMNS: Final = (
     "aoi, scene_id, datetime, clear_fraction, ships, railcar_equivalents, occupied_track_m, "
     "detector_version, source, status, error, reference_id"
 )
-
-
-@dataclass(frozen=True)
-class DetectionRow:
-    """One detection as stored: pixel centroid, lon/lat, size and outline (WKT, WGS84)."""
-
-    kind: str
-    """``ship`` or ``train``."""
-    row: float
-    """Centroid row in the chip's pixel grid."""
-    col: float
-    """Centroid column in the chip's pixel grid."""
-    lon: float | None
-    """Centroid longitude."""
-    lat: float | None
-    """Centroid latitude."""
-    length_m: float | None
-    """Length, metres."""
-    width_m: float | None
-    """Width, metres."""
-    heading_deg: float | None
-    """Axis direction, degrees clockwise from grid north."""
-    score: float | None
-    """Detector confidence 0-1."""
-    geometry_wkt: str | None
-    """Outline polygon in WGS84, as WKT."""
 
 
 def _now() -> str:

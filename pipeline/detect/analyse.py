@@ -1,7 +1,7 @@
 """One scene over one AOI → one observation: masks, detectors and their provenance.
 
 Pure: takes a :class:`~pipeline.types.Chip` (already read) and an optional
-:class:`~pipeline.reference.Reference`, returns the row the store keeps and the
+:class:`~pipeline.detect.reference.Reference`, returns the row the store keeps and the
 detections behind it. Imports neither rasterio nor prefect.
 """
 
@@ -20,13 +20,12 @@ from scipy import ndimage as ndi
 from shapely.geometry import Polygon
 
 from pipeline import __version__
+from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.detect.rail import estimate_railcars, zone_mask
+from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
-from pipeline.masks import SCL_OBSCURED, clear_fraction, clear_mask
-from pipeline.reference import Reference, build_reference, pick_evenly
-from pipeline.store import DetectionRow
-from pipeline.types import Aoi, Chip, Observation, Scene
+from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
 RAIL_METHOD: Final = "unmix-2"
@@ -212,7 +211,7 @@ def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
     """Scene ids to build a reference from, given each scene's clear fraction over the AOI.
 
     Scenes at least :data:`REFERENCE_MIN_CLEAR` clear qualify; at most
-    :data:`pipeline.reference.MAX_SCENES` of them are taken, spread evenly over time
+    :data:`pipeline.detect.reference.MAX_SCENES` of them are taken, spread evenly over time
     (``fractions`` in time order), so the reference reads a bounded number of chips.
     """
     qualifying = [sid for sid, fraction in fractions if fraction >= REFERENCE_MIN_CLEAR]
@@ -223,10 +222,10 @@ def reference_from_chips(chips: Sequence[Chip]) -> Reference | None:
     """Build an AOI's temporal reference from the clearest chips, spread over time.
 
     Chips at least :data:`REFERENCE_MIN_CLEAR` clear are candidates; at most
-    :data:`pipeline.reference.MAX_SCENES` of them, evenly spread, are composited.
-    Returns None when fewer than :data:`pipeline.reference.MIN_CLEAR_LOOKS` qualify.
+    :data:`pipeline.detect.reference.MAX_SCENES` of them, evenly spread, are composited.
+    Returns None when fewer than :data:`pipeline.detect.reference.MIN_CLEAR_LOOKS` qualify.
     """
-    from pipeline.reference import MIN_CLEAR_LOOKS
+    from pipeline.detect.reference import MIN_CLEAR_LOOKS
 
     candidates = []
     for chip in chips:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.backfill import AoiTally
+from pipeline.run.runner import AoiTally
 
 TABLE_COLUMNS = ("aoi", "range", "scenes", "skipped", "ok", "failed", "seconds", "reference")
 

@@ -10,7 +10,7 @@ in one pass; :func:`read_chip` is the one-AOI case.
 The 10 m grid
     The AOI is projected to the scene's EPSG and its bounds are snapped *outward* to the
     10 m lattice anchored at the band's own upper-left corner
-    (:func:`~pipeline.cog_grid.snap_grid`). Sentinel-2 tiles put every band's corner on the
+    (:func:`~pipeline.read.grid.snap_grid`). Sentinel-2 tiles put every band's corner on the
     same point, so every band yields the same grid; the reader checks that and fails loudly
     otherwise. 10 m bands are read with an integer window (no resampling at all).
     ``swir16`` (20 m) is resampled bilinearly and ``scl`` (20 m) by nearest neighbour onto
@@ -19,7 +19,7 @@ The 10 m grid
     the bilinear kernel.
 
     Every position comes from the band file's own georeferencing as GDAL reads it (over HTTP,
-    :mod:`pipeline.cog_fetch` must agree with GDAL or fall back to ``/vsicurl/``); the item's
+    :mod:`pipeline.read.tile_fetch` must agree with GDAL or fall back to ``/vsicurl/``); the item's
     ``proj:transform`` / ``proj:shape`` are never used to place a window. They can be wrong:
     Earth Search's published test scenes are decimated x10 while their items still describe
     the 10980-pixel files. A file in another CRS than the item's EPSG, rotated, or not
@@ -39,7 +39,7 @@ Reflectance
 Retries
     Each attempt signs the href afresh (``sign``) and opens a new dataset handle; transient
     failures are retried with back-off, permanent ones raise at once, and the attempt after
-    a failure bypasses GDAL's caches (:mod:`pipeline.cog_retry`). Errors name the unsigned
+    a failure bypasses GDAL's caches (:mod:`pipeline.read.retry`). Errors name the unsigned
     href and never carry a query string (SAS tokens, presigned signatures).
 """
 
@@ -63,16 +63,18 @@ from rasterio.windows import Window
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.aoi import reproject
-from pipeline.cog_fetch import FallBackError, read_windows
-from pipeline.cog_grid import (
+from pipeline.config import BANDS, Settings
+from pipeline.errors import AoiOutsideSceneError, OffsetWarning, ReadError
+from pipeline.geo.projection import reproject
+from pipeline.geo.redaction import redact
+from pipeline.read.grid import (
     GRID_TOLERANCE_M,
     TARGET_RESOLUTION_M,
     ChipGrid,
     band_window,
     snap_grid,
 )
-from pipeline.cog_retry import (
+from pipeline.read.retry import (
     GDAL_ERRORS,
     classify,
     gdal_path,
@@ -80,9 +82,7 @@ from pipeline.cog_retry import (
     read_env,
     with_retries,
 )
-from pipeline.config import BANDS, Settings
-from pipeline.errors import AoiOutsideSceneError, OffsetWarning, ReadError
-from pipeline.redaction import redact
+from pipeline.read.tile_fetch import FallBackError, read_windows
 from pipeline.sources.offsets import DARK_PERCENTILE, check_dark_water, correction_for
 from pipeline.types import REFLECTANCE_BANDS, Aoi, BandAsset, Chip, Scene
 

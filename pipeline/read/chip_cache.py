@@ -8,7 +8,7 @@ then never downloads the same pixels twice. Layout under the cache root (by defa
 
 The AOI key is a short hash of the AOI outline and of :data:`CHIP_FORMAT`, so editing an
 AOI file, or changing how chips are read, never serves stale pixels. The origin
-(:func:`pipeline.pixel_origin.scene_origin`) is the identity of the bytes the chip was
+(:func:`pipeline.read.pixel_origin.scene_origin`) is the identity of the bytes the chip was
 read from: the band hrefs without their signing query, the item's ``updated`` time, the
 processing baseline, and for local archives each file's size and modification time. Two
 providers' copies of one scene, or an archive simulated again into the same folder, are
@@ -40,12 +40,12 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.errors import RasterioError
 
-from pipeline.safe_paths import check_name, join_inside, safe_name
+from pipeline.geo.safe_paths import check_name, join_inside, safe_name
 from pipeline.types import REFLECTANCE_BANDS, Aoi, Chip
 
 log = logging.getLogger(__name__)
 
-#: Bump when the chip reader (``pipeline.cog``: offsets, resampling, masks) changes the
+#: Bump when the chip reader (``pipeline.read.chips``: offsets, resampling, masks) changes the
 #: pixels it returns, so that chips read by the old code are no longer found.
 CHIP_FORMAT: Final = "chip-2"
 #: Band order in a cached file.

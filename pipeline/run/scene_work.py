@@ -1,6 +1,6 @@
 """The work done per batch of scenes, wherever it runs (a thread, a Dask worker).
 
-Plain Python: :mod:`pipeline.flows` wraps each function in one Prefect task, and
+Plain Python: :mod:`pipeline.flows.prefect_flows` wraps each function in one Prefect task, and
 ``rasonwatch bench backfill`` calls the same functions without Prefect. Reading
 (:func:`read_batch`, :func:`survey_batch`) touches the network and may be retried; analysis
 (:func:`analyse_batch`) is pure and never raises for one bad scene: every scene comes back
@@ -32,25 +32,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from pipeline.analyse import (
+from pipeline.config import BANDS, Settings
+from pipeline.detect.analyse import (
     SceneAnalysis,
     analyse_chip,
     clear_pixels,
     detector_version,
     reference_from_chips,
 )
-from pipeline.chip_cache import ChipCache
-from pipeline.cog import classify, read_chip
-from pipeline.config import BANDS, Settings
+from pipeline.detect.masks import clear_fraction
+from pipeline.detect.reference import Reference
 from pipeline.errors import AoiOutsideSceneError, ReadError
-from pipeline.masks import clear_fraction
-from pipeline.pixel_origin import scene_origin
-from pipeline.reference import Reference
-from pipeline.scene_table import scene_summary
+from pipeline.read.chip_cache import ChipCache
+from pipeline.read.chips import classify, read_chip
+from pipeline.read.pixel_origin import scene_origin
+from pipeline.run.stage_timer import stage
 from pipeline.sources import open_source
-from pipeline.stage_timer import stage
-from pipeline.store import DetectionRow
-from pipeline.types import Aoi, Chip, Observation, Scene
+from pipeline.sources.summary import scene_summary
+from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: GDAL's words for a tile that ends past the bytes it got (a cut file or a cut transfer).
 _TRUNCATED: Final = re.compile(r"got \d+ bytes, expected \d+")
@@ -218,7 +217,7 @@ def read_one(scene: Scene, aoi: Aoi, spec: ReadSpec) -> Chip:
 
     Raises:
         MissingAssetError: the scene lacks a band asset.
-        ReadError: the source cannot be read (see :func:`pipeline.cog.read_chip`).
+        ReadError: the source cannot be read (see :func:`pipeline.read.chips.read_chip`).
     """
     with stage("read"):
         check_assets(scene)
@@ -290,7 +289,7 @@ def build_reference(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Refere
     reference is never built from whichever chips happened to be readable.
 
     Returns None when too few of them are clear (see
-    :func:`pipeline.analyse.reference_from_chips`).
+    :func:`pipeline.detect.analyse.reference_from_chips`).
 
     Raises:
         TransientReadError: some chips may be readable later.

@@ -30,7 +30,7 @@ from rasterio.errors import RasterioError
 
 from pipeline.config import Settings
 from pipeline.errors import RasonWatchError, ReadError
-from pipeline.redaction import redact
+from pipeline.geo.redaction import redact
 
 log = logging.getLogger(__name__)
 

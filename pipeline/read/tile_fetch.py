@@ -8,7 +8,7 @@ the cost, so HTTP(S) band reads take a shorter path:
    header and, in ``Content-Range``, the file size (no ``HEAD``; a 20 m ``SCL`` file often
    arrives whole);
 2. the tile layout and the georeferencing are parsed from those bytes
-   (:mod:`pipeline.tiff_layout`), the tiles under every window are listed, and runs of
+   (:mod:`pipeline.read.tiff_layout`), the tiles under every window are listed, and runs of
    neighbouring tiles are fetched with one ranged ``GET`` each (a gap of up to
    :data:`MERGE_GAP_BYTES` is read through rather than paying a round trip);
 3. GDAL opens a ``/vsisparse/`` file assembled in memory from those ranges and decodes
@@ -18,14 +18,14 @@ the cost, so HTTP(S) band reads take a shorter path:
 
 After opening, the georeferencing GDAL reports must equal the one parsed here (a
 PixelIsPoint file included: both move its origin half a pixel, see
-:mod:`pipeline.tiff_layout`); if it does not, or the file is not a tiled, compressed, north-up
+:mod:`pipeline.read.tiff_layout`); if it does not, or the file is not a tiled, compressed, north-up
 GeoTIFF, :class:`FallBackError` is raised and the caller reads the file through ``/vsicurl/``
 as before. A file whose header lists a tile past its last byte (a truncated upload) is
 refused with :class:`TruncatedCogError`: GDAL cannot decode that tile either.
 
 Reads go through a :class:`requests.Session` per thread (keep-alive; proxies and CA bundles
 from the environment); HTTP errors surface as ``OSError("HTTP response code: N")`` so that
-:func:`pipeline.cog_retry.classify` decides, as for GDAL's errors, what is retried.
+:func:`pipeline.read.retry.classify` decides, as for GDAL's errors, what is retried.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ import requests
 from rasterio.io import DatasetReader, MemoryFile
 from rasterio.windows import Window
 
-from pipeline.cog_grid import TARGET_RESOLUTION_M, band_window, snap_grid
-from pipeline.cog_retry import classify
 from pipeline.config import Settings
 from pipeline.errors import ReadError
-from pipeline.redaction import redact
-from pipeline.tiff_layout import (
+from pipeline.geo.redaction import redact
+from pipeline.read.grid import TARGET_RESOLUTION_M, band_window, snap_grid
+from pipeline.read.retry import classify
+from pipeline.read.tiff_layout import (
     HeaderIncompleteError,
     TileLayout,
     UnsupportedLayoutError,

@@ -14,14 +14,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from pipeline.analyse import clear_pixels, detector_version
-from pipeline.aoi import load_aois
-from pipeline.backfill import BATCH_SIZE, CONCURRENCY
 from pipeline.config import Settings
-from pipeline.masks import clear_fraction
-from pipeline.progress import STDERR, progress_callback
-from pipeline.safe_paths import join_inside
-from pipeline.scene_work import ReadSpec
+from pipeline.detect.analyse import clear_pixels, detector_version
+from pipeline.detect.masks import clear_fraction
+from pipeline.geo.aoi import load_aois
+from pipeline.geo.safe_paths import join_inside
+from pipeline.run.progress import STDERR, progress_callback
+from pipeline.run.runner import BATCH_SIZE, CONCURRENCY
+from pipeline.run.scene_work import ReadSpec
 from pipeline.types import Aoi, Chip, Observation, Scene
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def ensure_demo_archive(settings: Settings) -> Path:
 
 def _pick_quicklook(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> tuple[Scene, Chip] | None:
     """The latest scene that is almost cloud-free over the AOI (newest first)."""
-    from pipeline.scene_work import read_one
+    from pipeline.run.scene_work import read_one
 
     for scene in sorted(scenes, key=lambda s: s.datetime, reverse=True):
         chip = read_one(scene, aoi, spec)
@@ -70,7 +70,7 @@ def print_demo_table(db: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.store import Store
+    from pipeline.store.results import Store
 
     table = Table(title=f"SIMULATED demo results in {db} (clear = at least half the AOI seen)")
     for column in ("aoi", "year", "scenes ok", "failed", "clear", "mean ships", "mean railcar-eq."):
@@ -102,13 +102,13 @@ def print_demo_table(db: Path) -> None:
 
 def run_demo(settings: Settings) -> None:
     """Simulate once, backfill the whole archive on every AOI, summarise, draw quicklooks."""
-    from pipeline.flow_commands import backfill, default_db
-    from pipeline.quicklook import write_quicklook
+    from pipeline.claims.table import print_verdict_table
+    from pipeline.cli.flow_commands import backfill, default_db
     from pipeline.report import write_report
-    from pipeline.run_summary import print_summary
+    from pipeline.report.quicklook_png import write_quicklook
+    from pipeline.run.summary import print_summary
     from pipeline.simulate import load_scenario
     from pipeline.sources import open_source
-    from pipeline.verdict_table import print_verdict_table
 
     archive = ensure_demo_archive(settings)
     scenario = load_scenario(demo_scenario_path())

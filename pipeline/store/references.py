@@ -8,9 +8,9 @@ those things (:class:`ReferenceKey`)::
 
 so a reference built from one provider's pixels, or from another period, or by another
 detector version, is never found for another. The file holds every array field of
-:class:`~pipeline.reference.Reference` plus a JSON ``provenance`` entry
+:class:`~pipeline.detect.reference.Reference` plus a JSON ``provenance`` entry
 (:class:`Provenance`): the key, the scenes composited with the identity of each one's
-pixels (:func:`pipeline.pixel_origin.scene_origin`), how many scenes the period held, the
+pixels (:func:`pipeline.read.pixel_origin.scene_origin`), how many scenes the period held, the
 reference's content hash (``reference_id``, kept with every observation) and when it was
 built.
 
@@ -46,8 +46,8 @@ from typing import Any, Final
 import numpy as np
 from affine import Affine
 
-from pipeline.reference import Reference
-from pipeline.safe_paths import check_name, join_inside
+from pipeline.detect.reference import Reference
+from pipeline.geo.safe_paths import check_name, join_inside
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ class ReferenceKey:
     aoi_id: str
     """The AOI."""
     aoi_key: str
-    """Hash of the AOI outline (:func:`pipeline.chip_cache.aoi_key`)."""
+    """Hash of the AOI outline (:func:`pipeline.read.chip_cache.aoi_key`)."""
     source: str
-    """Identity of the source (:func:`pipeline.pixel_origin.source_identity`)."""
+    """Identity of the source (:func:`pipeline.read.pixel_origin.source_identity`)."""
     period: Period
     """First and last day of the scenes it may be built from, inclusive."""
     excluded: tuple[Period, ...]
@@ -134,7 +134,7 @@ class Provenance:
     key: ReferenceKey
     """What it is the instrument of."""
     reference_id: str
-    """Content hash of the reference (:attr:`pipeline.reference.Reference.reference_id`)."""
+    """Content hash of the reference (:attr:`pipeline.detect.reference.Reference.reference_id`)."""
     available: int
     """Scenes the period held (surveyed)."""
     newest: date

@@ -23,8 +23,8 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import StoreError
-from pipeline.safe_paths import check_output_dir
-from pipeline.store import Store
+from pipeline.geo.safe_paths import check_output_dir
+from pipeline.store.results import Store
 
 GEOPARQUET_VERSION: Final = "1.0.0"
 #: Columns of ``observations.csv``: the contract table's, then the extras.
@@ -123,7 +123,7 @@ def geo_metadata(geometries: Sequence[BaseGeometry | None]) -> dict[str, Any]:
 
 
 def write_detections(rows: Sequence[dict[str, Any]], path: Path) -> int:
-    """Write detections (as from :meth:`pipeline.store.Store.detection_rows`) as GeoParquet."""
+    """Write detections (from :meth:`pipeline.store.results.Store.detection_rows`) as GeoParquet."""
     geometries = [_geometry(r) for r in rows]
     columns: dict[str, list[Any]] = {name: [] for name in _DETECTION_SCHEMA.names}
     for row, shape in zip(rows, geometries, strict=True):

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from pipeline.changepoint import Onset
-from pipeline.claim_stats import Proportion
+from pipeline.claims.changepoint import Onset
+from pipeline.claims.stats import Proportion
 
 VerdictLabel = Literal["supported", "contradicted", "inconclusive"]
 

@@ -3,7 +3,7 @@
 A cloud-optimised GeoTIFF keeps every IFD and tag value before the image data, so its first
 few kilobytes say where each full-resolution tile lies (``TileOffsets``, ``TileByteCounts``)
 and where the raster sits on the map (``ModelPixelScale`` and ``ModelTiepoint``). That is
-what :mod:`pipeline.cog_fetch` needs to fetch only the tiles under a window, in one request
+what :mod:`pipeline.read.tile_fetch` needs to fetch only the tiles under a window, in one request
 per run of neighbouring tiles, before GDAL decodes them.
 
 The map position is the one GDAL reports, so both agree on which pixel lies where:
