@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest clean
+.PHONY: demo test test-fast lint arch types pytest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests scripts
 	$(BIN)/ruff format --check pipeline tests scripts
 
+# Architecture: the layer contracts in pyproject.toml, and no dead code.
+arch: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/vulture pipeline --min-confidence 80
+
 types: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint types pytest
+# The fast tier for day-to-day work: no servers, subprocesses, browsers or flow runs
+# (tests marked `slow` are left out).
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+test: lint arch types pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

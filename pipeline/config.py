@@ -35,6 +35,8 @@ PACKAGE_ROOT: Final = Path(__file__).resolve().parent
 PROJECT_ROOT: Final = PACKAGE_ROOT.parent
 DEFAULT_AOI_DIR: Final = PROJECT_ROOT / "aoi"
 DEFAULT_DATA_DIR: Final = Path("data")
+#: The ``--source`` used when none is given: Earth Search v1.
+DEFAULT_SOURCE: Final = "earth-search"
 
 #: Do not list the "directory" of a remote COG on open: a LIST or a 404 storm per file
 #: costs one round trip each, and COGs carry everything in their header.

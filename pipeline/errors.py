@@ -65,3 +65,7 @@ class UnsafePathError(RasonWatchError, ValueError):
 
 class OutputPathError(RasonWatchError):
     """An output folder cannot be created or written (under a file, read-only...)."""
+
+
+class InvalidOptionError(RasonWatchError, ValueError):
+    """A command-line option has a value that cannot work (a cron string, a size...)."""

@@ -153,7 +153,7 @@ def baseline(
     """The reference run other flow tests compare against (threads, batches of 4)."""
     from flow_helpers import END, START
 
-    from pipeline.flows.prefect_flows import backfill_flow
+    from pipeline.flows import backfill_flow
 
     data = tmp_path_factory.mktemp("baseline") / "data"
     summary = backfill_flow(

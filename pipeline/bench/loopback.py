@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 _RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COPY_CHUNK: Final = 256 * 1024
@@ -41,7 +40,7 @@ class FileRangeHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, *args: Any) -> None:
         """Stay quiet (tests and benches print their own figures)."""
 
     def do_HEAD(self) -> None:
@@ -158,10 +157,5 @@ class LoopbackServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

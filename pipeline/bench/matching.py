@@ -1,4 +1,4 @@
-"""Score detections against labelled boxes, the way DESIGN.md's ``bench ships`` defines it.
+"""Score detections against labelled boxes, the way ``rasonwatch bench ships`` scores them.
 
 A detection matches a label when its centroid lies inside the label's bbox grown by
 :data:`MATCH_MARGIN_PX` on each side. Each label matches at most one detection and each
@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from pipeline.detect.ships import Detection
 
-#: Pixels added on each side of a label's bbox before testing a centroid (DESIGN.md).
+#: Pixels added on each side of a label's bbox before testing a centroid.
 MATCH_MARGIN_PX: Final = 2.0
 
 
@@ -50,7 +50,7 @@ class PortScore:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        """The JSON form of DESIGN.md (metrics rounded to 4 decimals)."""
+        """The JSON form ``bench ships --json`` prints (metrics rounded to 4 decimals)."""
         return {
             "tp": self.tp,
             "fp": self.fp,

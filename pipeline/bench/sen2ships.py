@@ -168,7 +168,7 @@ def run_ship_bench(dataset_dir: Path) -> dict[str, Any]:
         dataset_dir: A folder laid out like ``../shared/datasets/sen2ships-dev``.
 
     Returns:
-        The ``bench ships --json`` document of DESIGN.md: ``ports`` (per-port tp, fp,
+        The ``bench ships --json`` document: ``ports`` (per-port tp, fp,
         fn, precision, recall, f1), ``overall`` and ``detections``.
 
     Raises:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pipeline.claims.rules import Claim, evaluate_claims, load_claims
+from pipeline.claims.parse import Claim, load_claims
+from pipeline.claims.rules import evaluate_claims
 from pipeline.claims.verdict import Verdict
 from pipeline.config import PROJECT_ROOT
 from pipeline.errors import StoreError

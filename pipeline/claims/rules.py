@@ -53,18 +53,16 @@ scene, default minimum 0.8):
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.claims.changepoint import Onset, Transform, detect_onset
+from pipeline.claims.parse import Claim
 from pipeline.claims.series import Metric, Series, clear_series, month_coverage
 from pipeline.claims.stats import (
     Proportion,
@@ -75,230 +73,18 @@ from pipeline.claims.stats import (
     rank_p_value,
 )
 from pipeline.claims.verdict import Verdict, VerdictLabel
-from pipeline.errors import RasonWatchError
 from pipeline.types import Observation
 
-TestKind = Literal["rate-ratio", "presence"]
-Direction = Literal["increase", "decrease"]
 FloatArray = NDArray[np.float64]
-
-METRICS: Final[tuple[Metric, ...]] = ("ships", "railcar_equivalents")
-TESTS: Final[tuple[TestKind, ...]] = ("rate-ratio", "presence")
-DIRECTIONS: Final[tuple[Direction, ...]] = ("increase", "decrease")
 #: Variance-stabilising transform per metric for the change-point search.
 TRANSFORMS: Final[Mapping[Metric, Transform]] = {
     "ships": "anscombe",
     "railcar_equivalents": "log1p",
 }
-#: Default windows: the months before the 2023-11-29 report, against the years before.
-DEFAULT_BASELINE: Final = (date(2019, 1, 1), date(2023, 6, 30))
-DEFAULT_WINDOW: Final = (date(2023, 8, 1), date(2023, 11, 29))
 #: Seed of every bootstrap, so a verdict never changes between runs.
 SEED: Final = 20231129
-CLAIM_ID: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
-class InvalidClaimsError(RasonWatchError, ValueError):
-    """A claims file is malformed, holds an unknown key or a value out of range."""
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One claim to test, as written in a claims file."""
-
-    id: str
-    """Unique id (``port-spike-2023``); other tools look claims up by it."""
-    quote: str
-    """Short quotation of the claim."""
-    source: str
-    """Where the quotation comes from."""
-    aoi: str
-    """AOI id the claim is about."""
-    metric: Metric
-    """``ships`` or ``railcar_equivalents``."""
-    test: TestKind = "rate-ratio"
-    """``rate-ratio`` (a spike) or ``presence`` (first time since)."""
-    direction: Direction = "increase"
-    """The change claimed."""
-    baseline: tuple[date, date] = DEFAULT_BASELINE
-    """Baseline window, both dates inclusive."""
-    window: tuple[date, date] = DEFAULT_WINDOW
-    """Test window, both dates inclusive."""
-    min_clear_fraction: float = 0.8
-    """A scene counts only when at least this share of the AOI was seen clear."""
-    min_n: int = 8
-    """Fewest clear scenes needed on each side for any verdict but inconclusive."""
-    margin: float = 1.25
-    """Smallest rate ratio that counts as a meaningful increase (1/margin for a decrease)."""
-    alpha: float = 0.05
-    """Significance level of the one-sided p-value."""
-    presence_min: float = 1.0
-    """Presence test: the metric value at which a scene shows the thing."""
-    max_baseline_presence: float = 0.10
-    """Presence test: share of baseline scenes showing it that still counts as "none"."""
-    min_baseline_coverage: float = 0.8
-    """Presence test: share of baseline months with a clear scene needed to claim absence."""
-
-    def __post_init__(self) -> None:
-        where = f"claim {self.id!r}"
-        if not CLAIM_ID.fullmatch(self.id):
-            raise InvalidClaimsError(f"{where}: id must match {CLAIM_ID.pattern}")
-        for name, (start, end) in (("baseline", self.baseline), ("window", self.window)):
-            if end < start:
-                raise InvalidClaimsError(f"{where}: {name} ends before it starts")
-        if self.baseline[1] >= self.window[0]:
-            raise InvalidClaimsError(f"{where}: baseline must end before the test window starts")
-        checks = (
-            ("min_clear_fraction", 0.0 <= self.min_clear_fraction <= 1.0, "between 0 and 1"),
-            ("min_n", self.min_n >= 2, "at least 2"),
-            ("margin", self.margin > 1.0 and math.isfinite(self.margin), "a number above 1"),
-            ("alpha", 0.0 < self.alpha < 0.5, "between 0 and 0.5"),
-            ("max_baseline_presence", 0.0 <= self.max_baseline_presence < 1.0, "in [0, 1)"),
-            ("min_baseline_coverage", 0.0 <= self.min_baseline_coverage <= 1.0, "in [0, 1]"),
-            ("presence_min", self.presence_min > 0.0, "above 0"),
-        )
-        for name, ok, rule in checks:
-            if not ok:
-                raise InvalidClaimsError(f"{where}: {name} must be {rule}")
-
-
-# --- the claims file ------------------------------------------------------------------------
-_REQUIRED: Final = ("quote", "source", "aoi", "metric")
-_OPTIONAL: Final = (
-    "test",
-    "direction",
-    "baseline",
-    "window",
-    "min_clear_fraction",
-    "min_n",
-    "margin",
-    "alpha",
-    "presence_min",
-    "max_baseline_presence",
-    "min_baseline_coverage",
-)
-
-
-def load_claims(path: Path | str) -> tuple[Claim, ...]:
-    """Read and validate a claims TOML file (``[claims.<id>]`` tables).
-
-    Raises:
-        InvalidClaimsError: the file is missing, not TOML, or a claim is invalid.
-    """
-    where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InvalidClaimsError(f"cannot read claims file {where!r}: {reason}") from None
-    return parse_claims(text, where=where)
-
-
-def parse_claims(source: str | Mapping[str, Any], *, where: str = "<claims>") -> tuple[Claim, ...]:
-    """Validate claims from TOML text or the mapping ``tomllib`` returns.
-
-    Raises:
-        InvalidClaimsError: malformed TOML, an unknown key, a missing key or a bad value.
-    """
-    if isinstance(source, str):
-        try:
-            doc: Mapping[str, Any] = tomllib.loads(source)
-        except (ValueError, RecursionError) as exc:  # TOMLDecodeError, or a huge integer
-            raise InvalidClaimsError(f"claims file {where}: not valid TOML ({exc})") from None
-    else:
-        doc = source
-    unknown = sorted(set(doc) - {"claims"})
-    if unknown:
-        raise InvalidClaimsError(
-            f"claims file {where}: unknown top-level key {unknown[0]!r}; "
-            "claims go in [claims.<id>] tables"
-        )
-    table = doc.get("claims")
-    if not isinstance(table, Mapping) or not table:
-        raise InvalidClaimsError(f"claims file {where}: no [claims.<id>] tables")
-    return tuple(_claim(str(cid), body, where) for cid, body in table.items())
-
-
-def _claim(cid: str, body: Any, where: str) -> Claim:
-    if not CLAIM_ID.fullmatch(cid):  # first: the id is part of every message below
-        raise InvalidClaimsError(
-            f"claims file {where}: claim {cid!r}: id must match {CLAIM_ID.pattern}"
-        )
-    at = f"claims file {where}: claims.{cid}"
-    if not isinstance(body, Mapping):
-        raise InvalidClaimsError(f"{at} must be a table")
-    unknown = sorted(set(body) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        known = ", ".join((*_REQUIRED, *_OPTIONAL))
-        raise InvalidClaimsError(f"{at}: unknown key {unknown[0]!r} (known keys: {known})")
-    missing = [k for k in _REQUIRED if k not in body]
-    if missing:
-        raise InvalidClaimsError(f"{at}: missing key {missing[0]!r}")
-    kwargs: dict[str, Any] = {"id": cid}
-    for key in ("quote", "source", "aoi"):
-        kwargs[key] = _text(body[key], f"{at}.{key}")
-    kwargs["metric"] = _choice(body["metric"], METRICS, f"{at}.metric")
-    if "test" in body:
-        kwargs["test"] = _choice(body["test"], TESTS, f"{at}.test")
-    if "direction" in body:
-        kwargs["direction"] = _choice(body["direction"], DIRECTIONS, f"{at}.direction")
-    for key in ("baseline", "window"):
-        if key in body:
-            kwargs[key] = _window(body[key], f"{at}.{key}")
-    for key in ("min_clear_fraction", "margin", "alpha", "presence_min"):
-        if key in body:
-            kwargs[key] = _number(body[key], f"{at}.{key}")
-    for key in ("max_baseline_presence", "min_baseline_coverage"):
-        if key in body:
-            kwargs[key] = _number(body[key], f"{at}.{key}")
-    if "min_n" in body:
-        value = body["min_n"]
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidClaimsError(f"{at}.min_n must be an integer, got {value!r}")
-        kwargs["min_n"] = value
-    try:
-        return Claim(**kwargs)
-    except InvalidClaimsError as exc:
-        raise InvalidClaimsError(f"claims file {where}: {exc}") from None
-
-
-def _text(value: Any, at: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidClaimsError(f"{at} must be a non-empty string")
-    return value.strip()
-
-
-def _choice(value: Any, allowed: Sequence[str], at: str) -> Any:
-    if value not in allowed:
-        raise InvalidClaimsError(f"{at} is {value!r}; use one of {', '.join(allowed)}")
-    return value
-
-
-def _number(value: Any, at: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidClaimsError(f"{at} must be a number, got {value!r}")
-    try:
-        return float(value)
-    except OverflowError:  # an integer too large for a float
-        raise InvalidClaimsError(f"{at} is out of range, got {value!r}") from None
-
-
-def _window(value: Any, at: str) -> tuple[date, date]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise InvalidClaimsError(f"{at} must be [start, end], e.g. [2023-08-01, 2023-11-29]")
-    out = []
-    for item in value:
-        if isinstance(item, date) and not hasattr(item, "hour"):
-            out.append(item)
-            continue
-        try:
-            out.append(date.fromisoformat(str(item)))
-        except ValueError:
-            raise InvalidClaimsError(f"{at}: {item!r} is not a date (YYYY-MM-DD)") from None
-    return out[0], out[1]
-
-
-# --- verdicts ---------------------------------------------------------------------------------
 def evaluate_claims(
     claims: Iterable[Claim], observations: Sequence[Observation], *, seed: int = SEED
 ) -> list[Verdict]:

@@ -12,7 +12,7 @@ from pipeline.claims.stats import Proportion
 
 VerdictLabel = Literal["supported", "contradicted", "inconclusive"]
 
-#: The ``evaluate --json`` fields fixed by DESIGN.md, in order.
+#: The ``evaluate --json`` fields, a fixed contract (README.md, Guarantees), in order.
 CONTRACT_FIELDS = (
     "claim",
     "aoi",

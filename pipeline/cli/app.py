@@ -15,8 +15,10 @@ from typing import Annotated
 import click
 import typer
 
-from pipeline.config import Settings
+from pipeline.cli.bench_commands import bench_app
+from pipeline.config import DEFAULT_DATA_DIR, DEFAULT_SOURCE, Settings
 from pipeline.errors import RasonWatchError
+from pipeline.run.options import BATCH_SIZE, CONCURRENCY, OVERLAP_DAYS, RunOptions
 
 app = typer.Typer(
     name="rasonwatch",
@@ -25,8 +27,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-bench_app = typer.Typer(help="Benchmarks whose output is reported, never asserted as timings.")
-app.add_typer(bench_app, name="bench")
 
 SourceOption = Annotated[
     str,
@@ -85,11 +85,23 @@ def scenes(
 
 
 @app.command()
-def demo() -> None:
-    """Simulate the demo archive (once), list its scenes and write RGB quicklooks under data/."""
+def demo(
+    scenario: Annotated[
+        Path | None,
+        typer.Option("--scenario", help="Scenario TOML [default: the packaged demo scenario]."),
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Output folder: archive, store, report.")
+    ] = DEFAULT_DATA_DIR,
+) -> None:
+    """Simulate a SIMULATED archive (once per scenario), backfill it on every AOI through the
+    Prefect flow, print the summary, a table per AOI and year and the claims' verdicts, and
+    write quicklooks and the HTML report under --data-dir."""
     from pipeline.cli.demo import run_demo
+    from pipeline.geo.safe_paths import check_output_dir
 
-    run_demo(_settings())
+    check_output_dir(data_dir, what="--data-dir")
+    run_demo(Settings(data_dir=data_dir), scenario)
 
 
 AoiOption = Annotated[
@@ -126,6 +138,36 @@ OverlapOption = Annotated[
 ]
 
 
+def _run_options(
+    aoi: list[str] | None,
+    source: str,
+    db: Path | None,
+    data_dir: Path,
+    no_cache: bool,
+    concurrency: int,
+    batch_size: int,
+    reference_period: str | None,
+) -> RunOptions:
+    """The flow commands' options as one :class:`~pipeline.run.options.RunOptions`.
+
+    Raises:
+        InvalidDateRangeError: ``--reference-period`` is not a period.
+    """
+    from pipeline.geo.dates import parse_period
+
+    return RunOptions(
+        source=source,
+        db=str(db) if db is not None else None,
+        data_dir=str(data_dir),
+        aois=tuple(aoi or ()),
+        use_cache=not no_cache,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        show_progress=True,
+        reference_period=parse_period(reference_period) if reference_period else None,
+    )
+
+
 def _report(summary: dict[str, object], as_json: bool) -> None:
     from pipeline.run.summary import print_summary
 
@@ -140,32 +182,24 @@ def backfill(
     start: Annotated[str, typer.Option("--start", help="First date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--end", help="Last date (inclusive), YYYY-MM-DD.")],
     aoi: AoiOption = None,
-    source: SourceOption = "earth-search",
+    source: SourceOption = DEFAULT_SOURCE,
     db: DbOption = None,
-    data_dir: DataDirOption = Path("data"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     dask_address: DaskOption = None,
     no_cache: NoCacheOption = False,
-    concurrency: ConcurrencyOption = 2,
-    batch_size: BatchOption = 8,
+    concurrency: ConcurrencyOption = CONCURRENCY,
+    batch_size: BatchOption = BATCH_SIZE,
     reference_period: ReferencePeriodOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Process every scene over the AOIs in a date range; resumes, skips what is done."""
     from pipeline.cli import flow_commands
 
+    options = _run_options(
+        aoi, source, db, data_dir, no_cache, concurrency, batch_size, reference_period
+    )
     summary = flow_commands.backfill(
-        start=start,
-        end=end,
-        aois=aoi or [],
-        source=source,
-        db=db,
-        data_dir=data_dir,
-        dask_address=dask_address,
-        use_cache=not no_cache,
-        concurrency=concurrency,
-        batch_size=batch_size,
-        reference_period=reference_period,
-        progress=True,
+        start=start, end=end, options=options, dask_address=dask_address
     )
     _report(summary, as_json)
 
@@ -173,36 +207,28 @@ def backfill(
 @app.command("run")
 def run_nightly(
     aoi: AoiOption = None,
-    source: SourceOption = "earth-search",
+    source: SourceOption = DEFAULT_SOURCE,
     db: DbOption = None,
-    data_dir: DataDirOption = Path("data"),
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
     until: Annotated[
         str | None, typer.Option("--until", help="Last date to process (default: today, UTC).")
     ] = None,
-    overlap_days: OverlapOption = 10,
+    overlap_days: OverlapOption = OVERLAP_DAYS,
     dask_address: DaskOption = None,
     no_cache: NoCacheOption = False,
-    concurrency: ConcurrencyOption = 2,
-    batch_size: BatchOption = 8,
+    concurrency: ConcurrencyOption = CONCURRENCY,
+    batch_size: BatchOption = BATCH_SIZE,
     reference_period: ReferencePeriodOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Nightly: process what is new since the last processed scene (with an overlap)."""
     from pipeline.cli import flow_commands
 
+    options = _run_options(
+        aoi, source, db, data_dir, no_cache, concurrency, batch_size, reference_period
+    )
     summary = flow_commands.nightly(
-        aois=aoi or [],
-        source=source,
-        db=db,
-        data_dir=data_dir,
-        until=until,
-        overlap_days=overlap_days,
-        dask_address=dask_address,
-        use_cache=not no_cache,
-        concurrency=concurrency,
-        batch_size=batch_size,
-        reference_period=reference_period,
-        progress=True,
+        options=options, until=until, overlap_days=overlap_days, dask_address=dask_address
     )
     _report(summary, as_json)
 
@@ -211,26 +237,20 @@ def run_nightly(
 def serve(
     cron: Annotated[str, typer.Option("--cron", help="When to run, UTC cron.")] = "0 3 * * *",
     aoi: AoiOption = None,
-    source: SourceOption = "earth-search",
+    source: SourceOption = DEFAULT_SOURCE,
     db: DbOption = None,
-    data_dir: DataDirOption = Path("data"),
-    overlap_days: OverlapOption = 10,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    overlap_days: OverlapOption = OVERLAP_DAYS,
     name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "nightly",
     reference_period: ReferencePeriodOption = None,
 ) -> None:
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
     from pipeline.cli import flow_commands
 
-    flow_commands.serve(
-        cron=cron,
-        aois=aoi or [],
-        source=source,
-        db=db,
-        data_dir=data_dir,
-        overlap_days=overlap_days,
-        name=name,
-        reference_period=reference_period,
+    options = _run_options(
+        aoi, source, db, data_dir, False, CONCURRENCY, BATCH_SIZE, reference_period
     )
+    flow_commands.serve(cron=cron, options=options, overlap_days=overlap_days, name=name)
 
 
 @app.command()
@@ -247,9 +267,10 @@ def export(
 ) -> None:
     """Write detections as GeoParquet (opens in QGIS) and observations as CSV."""
     from pipeline.cli import flow_commands
+    from pipeline.run.checks import default_db
 
     result = flow_commands.export(
-        db=flow_commands.default_db(db, data_dir),
+        db=default_db(db, data_dir),
         out=out if out is not None else data_dir / "export",
         detector_version=detector_version,
     )
@@ -341,96 +362,7 @@ def report(
     typer.echo(str(result.path))
 
 
-@bench_app.command("ships")
-def bench_ships(
-    dataset_dir: Annotated[Path, typer.Argument(help="Folder laid out like sen2ships-dev.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Score the single-date ship detector on labelled port crops (F1 per port and overall)."""
-    from pipeline.bench.sen2ships import print_ship_bench, run_ship_bench
-
-    result = run_ship_bench(dataset_dir)
-    if as_json:
-        typer.echo(json.dumps(result))
-    else:
-        print_ship_bench(result)
-
-
-@bench_app.command("io")
-def bench_io(
-    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
-    latency_ms: Annotated[
-        float, typer.Option("--latency-ms", help="Latency injected per HTTP request.")
-    ] = 30.0,
-    scenes: Annotated[int, typer.Option("--scenes", help="Scenes to load per loader.")] = 20,
-    threads: Annotated[int, typer.Option("--threads", help="Concurrent reads per loader.")] = 4,
-    as_json: JsonOption = False,
-) -> None:
-    """Race our loader against odc-stac on the same windows over loopback HTTP."""
-    from pipeline.bench.io import print_io_bench, run_io_bench
-
-    result = run_io_bench(archive, latency_ms=latency_ms, scenes=scenes, threads=threads)
-    print_io_bench(result, as_json=as_json)
-
-
-@bench_app.command("sim")
-def bench_sim(
-    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Score ship counts and railcar-equivalents against a SIMULATED archive's truth.csv."""
-    from pipeline.bench.simulated import print_sim_bench, run_sim_bench
-    from pipeline.run.progress import STDERR
-
-    def progress(label: str, done: int, total: int) -> None:
-        if done == total:
-            STDERR.print(f"{label}: {done}/{total}")
-
-    result = run_sim_bench(archive, _settings(), progress=progress)
-    if as_json:
-        typer.echo(json.dumps(result))
-    else:
-        print_sim_bench(result)
-
-
-@bench_app.command("backfill")
-def bench_backfill(
-    archive: Annotated[
-        Path, typer.Option("--archive", help="Folder written by simulate (rasonwatch demo).")
-    ] = Path("data/demo-archive"),
-    start: Annotated[
-        str | None, typer.Option("--start", help="First date (default: the archive's first).")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--end", help="Last date (default: the archive's last).")
-    ] = None,
-    concurrency: ConcurrencyOption = 2,
-    only: Annotated[
-        str | None,
-        typer.Option(
-            "--only",
-            help="Measurements to run, comma-separated (default: all): prefect,plain,rerun,rss.",
-        ),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Time a backfill of a SIMULATED archive: end to end, re-run, Prefect's share, RSS, stages."""
-    from pipeline.bench.backfill import (
-        parse_only,
-        parse_span,
-        print_backfill_bench,
-        run_backfill_bench,
-    )
-    from pipeline.run.progress import STDERR
-
-    result = run_backfill_bench(
-        archive,
-        span=parse_span(start, end),
-        concurrency=concurrency,
-        progress=lambda line: STDERR.print(f"bench backfill: {line}"),
-        only=parse_only(only),
-    )
-    print_backfill_bench(result, as_json=as_json)
+app.add_typer(bench_app, name="bench")
 
 
 def _usage_error_line(exc: click.ClickException | typer.TyperException) -> str:

@@ -1,14 +1,16 @@
-"""``rasonwatch demo``: the main job, offline, on the packaged SIMULATED archive.
+"""``rasonwatch demo``: the main job, offline, on a SIMULATED archive (the packaged scenario
+by default, ``--scenario FILE`` for another).
 
-Simulates the archive once (under ``data/demo-archive``), backfills its whole range on every
-AOI through the Prefect backfill flow (store and references under ``data/``; no chip cache,
-since the archive is already local), prints the run summary and a table per AOI and year,
-draws one quicklook per AOI, evaluates the claims and writes the report. Everything is
-labelled SIMULATED.
+Simulates the archive once (under ``<data-dir>/demo-archive`` for the packaged scenario),
+backfills its whole range on every AOI through the Prefect backfill flow (store and
+references under the data folder; no chip cache, since the archive is already local),
+prints the run summary and a table per AOI and year, draws one quicklook per AOI, evaluates
+the claims and writes the report. Everything is labelled SIMULATED.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from importlib import resources
 from pathlib import Path
@@ -18,9 +20,9 @@ from pipeline.config import Settings
 from pipeline.detect.analyse import clear_pixels, detector_version
 from pipeline.detect.masks import clear_fraction
 from pipeline.geo.aoi import load_aois
-from pipeline.geo.safe_paths import join_inside
+from pipeline.geo.safe_paths import join_inside, safe_name
+from pipeline.run.options import RunOptions
 from pipeline.run.progress import STDERR, progress_callback
-from pipeline.run.runner import BATCH_SIZE, CONCURRENCY
 from pipeline.run.scene_work import ReadSpec
 from pipeline.types import Aoi, Chip, Observation, Scene
 
@@ -37,16 +39,33 @@ def demo_scenario_path() -> Path:
     return Path(str(resources.files("pipeline") / "data" / "demo.toml"))
 
 
-def ensure_demo_archive(settings: Settings) -> Path:
-    """Simulate the demo archive under ``data/`` unless a complete one is already there."""
+def archive_folder(settings: Settings, scenario: Path) -> Path:
+    """Where the archive of ``scenario`` is simulated: ``<data>/demo-archive`` for the packaged
+    scenario, ``<data>/<stem>-<hash of the file>-archive`` for any other, so that one data
+    folder never serves one scenario's archive for another."""
+    if scenario.resolve() == demo_scenario_path().resolve():
+        return settings.data_dir / "demo-archive"
+    digest = hashlib.sha256(scenario.read_bytes()).hexdigest()[:8]
+    name = safe_name(f"{scenario.stem}-{digest}-archive")
+    return join_inside(settings.data_dir, name, what="scenario")
+
+
+def ensure_demo_archive(settings: Settings, scenario: Path | None = None) -> Path:
+    """Simulate the scenario's archive under the data folder unless a complete one is there.
+
+    Raises:
+        InvalidScenarioError: the scenario file is missing or invalid.
+    """
     from pipeline.simulate import load_scenario, write_archive
 
-    archive = settings.data_dir / "demo-archive"
+    path = scenario or demo_scenario_path()
+    spec = load_scenario(path)
+    archive = archive_folder(settings, path)
     if (archive / "truth.csv").is_file() and (archive / "catalog.json").is_file():
-        STDERR.print(f"Using the SIMULATED demo archive already at {archive}")
+        STDERR.print(f"Using the SIMULATED archive already at {archive}")
         return archive
-    with progress_callback("simulating the demo archive (SIMULATED)") as tick:
-        write_archive(load_scenario(demo_scenario_path()), archive, progress=tick)
+    with progress_callback(f"simulating {path.name} (SIMULATED)") as tick:
+        write_archive(spec, archive, progress=tick)
     return archive
 
 
@@ -100,41 +119,36 @@ def print_demo_table(db: Path) -> None:
     console.print(table)
 
 
-def run_demo(settings: Settings) -> None:
-    """Simulate once, backfill the whole archive on every AOI, summarise, draw quicklooks."""
+def run_demo(settings: Settings, scenario: Path | None = None) -> None:
+    """Simulate once, backfill the whole archive on every AOI, summarise, draw quicklooks,
+    evaluate the claims and write the report, all under ``settings.data_dir``."""
     from pipeline.claims.table import print_verdict_table
-    from pipeline.cli.flow_commands import backfill, default_db
+    from pipeline.cli.flow_commands import backfill
     from pipeline.report import write_report
     from pipeline.report.quicklook_png import write_quicklook
+    from pipeline.run.checks import default_db
     from pipeline.run.summary import print_summary
     from pipeline.simulate import load_scenario
     from pipeline.sources import open_source
 
-    archive = ensure_demo_archive(settings)
-    scenario = load_scenario(demo_scenario_path())
+    archive = ensure_demo_archive(settings, scenario)
+    spec_file = load_scenario(scenario or demo_scenario_path())
     STDERR.print(
-        f"Backfilling the SIMULATED archive, {scenario.start} to {scenario.end}, every AOI"
+        f"Backfilling the SIMULATED archive, {spec_file.start} to {spec_file.end}, every AOI"
+    )
+    # The archive is already on local disk: a chip cache would copy its pixels (2 GB).
+    options = RunOptions(
+        source=str(archive), data_dir=str(settings.data_dir), use_cache=False, show_progress=True
     )
     summary = backfill(
-        start=scenario.start.isoformat(),
-        end=scenario.end.isoformat(),
-        aois=[],
-        source=str(archive),
-        db=None,
-        data_dir=settings.data_dir,
-        dask_address=None,
-        # The archive is already on local disk: a chip cache would copy its pixels (2 GB).
-        use_cache=False,
-        concurrency=CONCURRENCY,
-        batch_size=BATCH_SIZE,
-        progress=True,
+        start=spec_file.start.isoformat(), end=spec_file.end.isoformat(), options=options
     )
     print_summary(summary)
     print_demo_table(default_db(None, settings.data_dir))
     source = open_source(str(archive), settings)
-    spec = ReadSpec(str(archive), settings, None)
+    spec = ReadSpec(source, settings, None)
     for aoi in load_aois(settings.aoi_dir):
-        found = source.search(aoi, scenario.start, scenario.end)
+        found = source.search(aoi, spec_file.start, spec_file.end)
         picked = _pick_quicklook(found, aoi, spec)
         if picked is None:
             STDERR.print(f"[yellow]No clear scene over {aoi.id}; no quicklook written.")

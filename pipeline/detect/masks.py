@@ -125,14 +125,6 @@ def sea_mask(water: NDArray[np.bool_], *, pixel_size_m: float) -> NDArray[np.boo
     return fill_small_holes(big, _pixels(MAX_SHIP_AREA_M2, pixel_size_m))
 
 
-def land_mask(sea: NDArray[np.bool_], valid: NDArray[np.bool_] | None = None) -> NDArray[np.bool_]:
-    """Everything valid that is not sea (quays, piers, breakwaters, moored ships too)."""
-    land: NDArray[np.bool_] = ~sea
-    if valid is not None:
-        land &= valid
-    return land
-
-
 def clear_mask(scl: NDArray[np.uint8], *, pixel_size_m: float = 10.0) -> NDArray[np.bool_]:
     """Pixels seen clear of cloud, cirrus and cloud shadow, from the SCL band.
 

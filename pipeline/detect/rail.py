@@ -49,7 +49,7 @@ CAR_BODY_M: Final = 12.7
 CAR_WIDTH_M: Final = 3.2
 #: Width of the strip a string covers, averaged along it (body/pitch of the width).
 EFFECTIVE_WIDTH_M: Final = CAR_WIDTH_M * CAR_BODY_M / CAR_PITCH_M
-#: Railcar-equivalent: occupied track length divided by this (DESIGN.md: "length ÷ 14 m").
+#: Railcar-equivalent: occupied track length divided by this (README.md: "length ÷ ~14 m").
 EQUIVALENT_LENGTH_M: Final = 14.0
 #: Range of car lengths over couplers met at the border (gondolas 13.9 m to tank cars 15 m).
 PITCH_RANGE_M: Final = (13.9, 15.0)

@@ -3,22 +3,23 @@
 See docs/ARCHITECTURE.md for what this package may import.
 """
 
-from pipeline.flows.prefect_flows import (
+from pipeline.flows.deployment import (
     DEFAULT_CRON,
     DEPLOYMENT_NAME,
-    backfill_flow,
-    nightly_flow,
-    on_dask,
+    check_cron,
     serve_nightly,
-    with_threads,
+    warn_if_dask_without_server,
 )
+from pipeline.flows.runs import backfill_flow, nightly_flow, on_dask, with_threads
 
 __all__ = [
     "DEFAULT_CRON",
     "DEPLOYMENT_NAME",
     "backfill_flow",
+    "check_cron",
     "nightly_flow",
     "on_dask",
     "serve_nightly",
+    "warn_if_dask_without_server",
     "with_threads",
 ]

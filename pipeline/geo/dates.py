@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from pipeline.errors import InvalidDateRangeError
 
@@ -55,27 +55,3 @@ def parse_period(text: str, *, what: str = "--reference-period") -> tuple[date, 
             f"{what} is reversed: {last.isoformat()} is before {first.isoformat()}"
         )
     return first, last
-
-
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """UTC instants covering whole days ``first`` to ``last`` inclusive."""
-    start = datetime.combine(first, time.min, tzinfo=UTC)
-    end = datetime.combine(last, time.max, tzinfo=UTC)  # never overflows, even on date.max
-    return start, end
-
-
-def chunk_range(first: date, last: date, *, days: int) -> list[tuple[date, date]]:
-    """Split an inclusive range into consecutive inclusive chunks of at most ``days`` days.
-
-    Raises:
-        ValueError: ``days`` is not positive.
-    """
-    if days <= 0:
-        raise ValueError(f"chunk length must be positive, got {days}")
-    chunks = []
-    cursor, end = first.toordinal(), last.toordinal()  # ordinals: no overflow at date.max
-    while cursor <= end:
-        stop = min(end, cursor + days - 1)
-        chunks.append((date.fromordinal(cursor), date.fromordinal(stop)))
-        cursor = stop + 1
-    return chunks

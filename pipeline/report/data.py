@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from pipeline.claims.evaluate import Evaluation, open_existing_store
 from pipeline.errors import InvalidAoiError, StoreError
 from pipeline.geo.aoi import load_aois
 from pipeline.report.osint import OsintPoint
+from pipeline.store.readonly import run_rows, scene_json_rows
 from pipeline.types import Aoi
 
 log = logging.getLogger(__name__)
@@ -62,16 +61,6 @@ class ReportData:
         return self.evaluation.simulated or any(v.simulated for v in self.evaluation.verdicts)
 
 
-@contextmanager
-def _readonly(db: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection, closed on exit (``with sqlite3.connect()`` only commits)."""
-    con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
 def read_provenance(db: Path, version: str | None) -> dict[tuple[str, str], Provenance]:
     """Scene metadata and run of every observation of ``version``.
 
@@ -80,15 +69,7 @@ def read_provenance(db: Path, version: str | None) -> dict[tuple[str, str], Prov
     """
     if version is None:
         return {}
-    try:
-        with _readonly(db) as con:
-            rows = con.execute(
-                "SELECT aoi, scene_id, processed_at, run_id, scene_json FROM observation_extras "
-                "WHERE detector_version = ?",
-                (version,),
-            ).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read store {str(db)!r}: {exc}") from None
+    rows = scene_json_rows(db, version)
     out = {}
     for aoi, scene_id, processed_at, run_id, scene_json in rows:
         try:
@@ -109,11 +90,8 @@ def _scene_part(doc: Any) -> Mapping[str, Any]:
 def read_runs(db: Path) -> tuple[dict[str, Any], ...]:
     """The ``runs`` table, newest first (empty when it cannot be read)."""
     try:
-        with _readonly(db) as con:
-            cursor = con.execute("SELECT * FROM runs ORDER BY started_at DESC")
-            names = [c[0] for c in cursor.description]
-            return tuple(dict(zip(names, r, strict=True)) for r in cursor.fetchall())
-    except sqlite3.Error as exc:
+        return run_rows(db)
+    except StoreError as exc:
         log.warning("cannot read runs from %s: %s", db, exc)
         return ()
 

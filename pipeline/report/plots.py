@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 from scipy import stats
 
-from pipeline.claims.rules import Claim
+from pipeline.claims.parse import Claim
 from pipeline.claims.series import Metric, is_clear, metric_value
 from pipeline.claims.verdict import Verdict
 from pipeline.report.figures import COLOURS, new_figure, plain, png_bytes, report_style
@@ -30,7 +30,7 @@ METRIC_LABEL: Final = {
 MIN_LABELLED_GAP: Final = timedelta(days=120)
 #: Origin of the x axis.
 EPOCH: Final = date(1970, 1, 1)
-#: Metres of track per railcar-equivalent (DESIGN.md: length ÷ 14 m).
+#: Metres of track per railcar-equivalent (README.md: length ÷ ~14 m).
 CAR_LENGTH_M: Final = 14.0
 
 

@@ -1,10 +1,10 @@
-"""The work done per batch of scenes, wherever it runs (a thread, a Dask worker).
+"""Reading chips for a run, wherever it runs (a thread, a Dask worker): search, survey,
+reference chips, and one scene's chips for all its AOIs at once.
 
-Plain Python: :mod:`pipeline.flows.prefect_flows` wraps each function in one Prefect task, and
-``rasonwatch bench backfill`` calls the same functions without Prefect. Reading
-(:func:`read_batch`, :func:`survey_batch`) touches the network and may be retried; analysis
-(:func:`analyse_batch`) is pure and never raises for one bad scene: every scene comes back
-as a :class:`SceneOutcome`, ``ok`` or ``failed`` with a one-line reason.
+Plain Python: the Prefect tasks in :mod:`pipeline.flows.tasks` call these functions, and the
+inline steps (:mod:`pipeline.run.inline`) call the same functions without Prefect. Reads
+touch the network and may be retried; :mod:`pipeline.run.analysis` turns what was read into
+outcomes.
 
 A read that fails in a way that may pass (a timeout, HTTP 5xx, after the reader's own
 retries) is kept aside while the rest of the batch is read and cached; then
@@ -23,33 +23,27 @@ What may pass later
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
 from pipeline.config import BANDS, Settings
 from pipeline.detect.analyse import (
-    SceneAnalysis,
-    analyse_chip,
     clear_pixels,
-    detector_version,
     reference_from_chips,
 )
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
 from pipeline.errors import AoiOutsideSceneError, ReadError
 from pipeline.read.chip_cache import ChipCache
-from pipeline.read.chips import classify, read_chip
+from pipeline.read.chips import classify, read_chip, read_chips
 from pipeline.read.pixel_origin import scene_origin
 from pipeline.run.stage_timer import stage
-from pipeline.sources import open_source
-from pipeline.sources.summary import scene_summary
-from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
+from pipeline.sources import SceneSource
+from pipeline.types import Aoi, Chip, Scene
 
 #: GDAL's words for a tile that ends past the bytes it got (a cut file or a cut transfer).
 _TRUNCATED: Final = re.compile(r"got \d+ bytes, expected \d+")
@@ -73,8 +67,8 @@ class MissingAssetError(ReadError):
 class ReadSpec:
     """How a worker reads chips: from which source, with which settings, cached where."""
 
-    source: str
-    """The ``--source`` value (its ``sign`` is applied just before each read)."""
+    source: SceneSource
+    """The run's source, opened once (its ``sign`` is applied just before each read)."""
     settings: Settings
     """Run-wide settings (GDAL options, reader retries)."""
     cache_dir: Path | None
@@ -123,32 +117,15 @@ class Survey:
         )
 
 
-@dataclass(frozen=True, eq=False)
-class SceneOutcome:
-    """What the flow writes for one scene over one AOI."""
-
-    observation: Observation
-    """The ``observations`` row (``ok`` or ``failed``)."""
-    detections: tuple[DetectionRow, ...] = ()
-    """Detections behind it."""
-    scene_json: str | None = None
-    """Provenance: the scene's metadata and the reference used, as JSON."""
-
-
-@lru_cache(maxsize=8)
-def _signer(source: str) -> Callable[[str], str]:
-    return open_source(source, Settings()).sign
-
-
-def search(source: str, aoi: Aoi, start: date, end: date) -> list[Scene]:
-    """The scenes ``--source`` lists over ``aoi`` on ``start..end`` (the ``search`` stage).
+def search(spec: ReadSpec, aoi: Aoi, start: date, end: date) -> list[Scene]:
+    """The scenes the run's source lists over ``aoi`` on ``start..end`` (the ``search`` stage).
 
     Raises:
         InvalidDateRangeError: ``end`` is before ``start``.
         SourceError: the source is unreachable or answers something unusable.
     """
     with stage("search"):
-        return open_source(source, Settings()).search(aoi, start, end)
+        return spec.source.search(aoi, start, end)
 
 
 def one_line(exc: BaseException) -> str:
@@ -227,10 +204,53 @@ def read_one(scene: Scene, aoi: Aoi, spec: ReadSpec) -> Chip:
             cached = cache.get(scene.id, origin, aoi)
             if cached is not None:
                 return cached
-        chip = read_chip(scene, aoi, settings=spec.settings, sign=_signer(spec.source))
+        chip = read_chip(scene, aoi, settings=spec.settings, sign=spec.source.sign)
         if cache is not None:
             cache.put(chip, origin, aoi)
         return chip
+
+
+def _failure(scene: Scene, exc: BaseException) -> ChipRead:
+    return ChipRead(scene.id, None, describe(exc, scene), transient=may_pass(exc, scene))
+
+
+def read_scene(scene: Scene, aois: Sequence[Aoi], spec: ReadSpec) -> list[ChipRead]:
+    """The chips of ``scene`` over each of ``aois`` (in order), from the cache or the source.
+
+    The AOIs the cache does not hold are read together (:func:`pipeline.read.chips.read_chips`),
+    so each band file's header is fetched once for all of them. When that joint read fails,
+    each AOI is read alone, so that a failure is only the failure of the AOI it belongs to.
+    Timed as the ``read`` stage. Never raises for a read: failures come back as reads.
+    """
+    with stage("read"):
+        try:
+            check_assets(scene)
+        except MissingAssetError as exc:
+            return [_failure(scene, exc) for _ in aois]
+        cache = ChipCache(spec.cache_dir) if spec.cache_dir is not None else None
+        origin = scene_origin(scene, BANDS)
+        chips = {a.id: cache.get(scene.id, origin, a) if cache else None for a in aois}
+        missing = [a for a in aois if chips[a.id] is None]
+        if len(missing) > 1:
+            try:
+                read = read_chips(scene, missing, settings=spec.settings, sign=spec.source.sign)
+            except Exception:  # each AOI alone below, to tell whose the failure is
+                read = []
+            for aoi, chip in zip(missing, read, strict=False):
+                chips[aoi.id] = chip
+                if cache is not None:
+                    cache.put(chip, origin, aoi)
+    reads = []
+    for aoi in aois:
+        cached = chips[aoi.id]
+        if cached is not None:
+            reads.append(ChipRead(scene.id, cached))
+            continue
+        try:
+            reads.append(ChipRead(scene.id, read_one(scene, aoi, spec)))
+        except Exception as exc:
+            reads.append(_failure(scene, exc))
+    return reads
 
 
 def read_batch(
@@ -247,10 +267,9 @@ def read_batch(
         try:
             reads.append(ChipRead(scene.id, read_one(scene, aoi, spec)))
         except Exception as exc:
-            reason, again = describe(exc, scene), may_pass(exc, scene)
-            if again and not final:
-                transient.append(f"{scene.id}: {reason}")
-            reads.append(ChipRead(scene.id, None, reason, transient=again))
+            reads.append(_failure(scene, exc))
+            if reads[-1].transient and not final:
+                transient.append(f"{scene.id}: {reads[-1].error}")
     if transient:
         raise TransientReadError(
             f"{len(transient)} of {len(scenes)} chips over {aoi.id} failed for now; "
@@ -296,92 +315,3 @@ def build_reference(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Refere
     """
     chips = [r.chip for r in read_batch(scenes, aoi, spec, final=False) if r.chip is not None]
     return reference_from_chips(chips) if chips else None
-
-
-def failed(scene: Scene, aoi: Aoi, reason: str) -> SceneOutcome:
-    """A ``failed`` outcome for ``scene`` over ``aoi``."""
-    observation = Observation(
-        aoi=aoi.id,
-        scene_id=scene.id,
-        datetime=scene.datetime,
-        detector_version=detector_version(),
-        source=scene.source,
-        status="failed",
-        error=" ".join(reason.split())[:500],
-        simulated=scene.simulated,
-    )
-    return SceneOutcome(observation, (), _provenance(scene, None))
-
-
-def _provenance(scene: Scene, reference: str | None) -> str:
-    """The scene's metadata, how its reference was made, and the identity of its pixels."""
-    doc = {
-        "scene": scene_summary(scene),
-        "reference": reference,
-        "pixels": scene_origin(scene, BANDS),
-    }
-    return json.dumps(doc, default=str)
-
-
-def analyse_batch(
-    reads: Sequence[ChipRead],
-    scenes: Sequence[Scene],
-    aoi: Aoi,
-    *,
-    reference: Reference | None,
-    reference_note: str | None = None,
-) -> list[SceneOutcome]:
-    """Analyse each read chip; a read failure or an analysis error becomes a failed outcome.
-
-    Each analysis is timed as the ``detect`` stage.
-
-    Args:
-        reads: :func:`read_batch` output, in the order of ``scenes``.
-        scenes: the scenes.
-        aoi: the AOI.
-        reference: the AOI's temporal reference, if any.
-        reference_note: how the reference was made, kept with each row's provenance.
-    """
-    by_id = {r.scene_id: r for r in reads}
-    outcomes = []
-    for scene in scenes:
-        read = by_id.get(scene.id)
-        if read is None or read.chip is None:
-            reason = read.error if read is not None and read.error else "chip was not read"
-            outcomes.append(failed(scene, aoi, reason))
-            continue
-        try:
-            with stage("detect"):
-                result: SceneAnalysis = analyse_chip(read.chip, scene, aoi, reference=reference)
-        except Exception as exc:  # a bug or a pathological chip: record it, carry on
-            outcomes.append(failed(scene, aoi, f"analysis failed: {one_line(exc)}"))
-            continue
-        observation = result.observation
-        if observation.error is not None:
-            observation = replace(observation, error=" ".join(observation.error.split()))
-        if observation.status == "ok" and reference is not None:
-            observation = replace(observation, reference_id=reference.reference_id)
-        outcomes.append(
-            SceneOutcome(observation, result.detections, _provenance(scene, reference_note))
-        )
-    return outcomes
-
-
-def process_batch(
-    scenes: Sequence[Scene],
-    aoi: Aoi,
-    spec: ReadSpec,
-    reference: Reference | None,
-    reference_note: str | None,
-    *,
-    final: bool = True,
-) -> list[SceneOutcome]:
-    """Read a batch of chips, then analyse them: the outcome of every scene.
-
-    Only the read can raise (before anything is analysed), so a retry never analyses twice.
-
-    Raises:
-        TransientReadError: as :func:`read_batch`.
-    """
-    reads = read_batch(scenes, aoi, spec, final=final)
-    return analyse_batch(reads, scenes, aoi, reference=reference, reference_note=reference_note)

@@ -1,6 +1,6 @@
 """Scenario files: TOML in, a validated frozen :class:`Scenario` out.
 
-The format is fixed by DESIGN.md ("Scenario files"). Every key is checked: an unknown key
+The format is shown by ``pipeline/data/demo.toml`` (README.md). Every key is checked: an unknown key
 anywhere, a reversed date range, a negative rate, a probability outside 0-1, an AOI id the
 simulator has no geography for, or activity steps out of date order raise
 :class:`~pipeline.errors.InvalidScenarioError` with one line naming the key and the file.

@@ -1,6 +1,6 @@
 """Scene sources: one Protocol, one module per provider, and :func:`open_source`.
 
-``--source`` values (DESIGN.md): ``earth-search`` (default), ``planetary-computer``,
+``--source`` values (README.md): ``earth-search`` (default), ``planetary-computer``,
 ``cdse``, any ``http(s)://`` STAC API root, or a local path (a STAC catalog, or the folder
 ``rasonwatch simulate`` wrote).
 """
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from pipeline.config import Settings
+from pipeline.config import DEFAULT_SOURCE, Settings
 from pipeline.errors import SourceError
 from pipeline.sources.base import SceneSource, SkippedItemWarning
 from pipeline.sources.cdse import CdseSource
@@ -23,7 +23,6 @@ from pipeline.sources.normalise import normalise_item
 from pipeline.sources.planetary_computer import PlanetaryComputerSource
 from pipeline.sources.stac_api import StacApiSource
 
-DEFAULT_SOURCE: Final = "earth-search"
 NAMED_SOURCES: Final = ("earth-search", "planetary-computer", "cdse")
 
 __all__ = [

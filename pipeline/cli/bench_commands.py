@@ -1,0 +1,109 @@
+"""``rasonwatch bench ...``: benchmarks whose output is reported, never asserted as timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.config import Settings
+from pipeline.run.options import CONCURRENCY
+
+bench_app = typer.Typer(help="Benchmarks whose output is reported, never asserted as timings.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
+
+
+@bench_app.command("ships")
+def bench_ships(
+    dataset_dir: Annotated[Path, typer.Argument(help="Folder laid out like sen2ships-dev.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Score the single-date ship detector on labelled port crops (F1 per port and overall)."""
+    from pipeline.bench.sen2ships import print_ship_bench, run_ship_bench
+
+    result = run_ship_bench(dataset_dir)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_ship_bench(result)
+
+
+@bench_app.command("io")
+def bench_io(
+    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="Latency injected per HTTP request.")
+    ] = 30.0,
+    scenes: Annotated[int, typer.Option("--scenes", help="Scenes to load per loader.")] = 20,
+    threads: Annotated[int, typer.Option("--threads", help="Concurrent reads per loader.")] = 4,
+    as_json: JsonOption = False,
+) -> None:
+    """Race our loader against odc-stac on the same windows over loopback HTTP."""
+    from pipeline.bench.io import print_io_bench, run_io_bench
+
+    result = run_io_bench(archive, latency_ms=latency_ms, scenes=scenes, threads=threads)
+    print_io_bench(result, as_json=as_json)
+
+
+@bench_app.command("sim")
+def bench_sim(
+    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Score ship counts and railcar-equivalents against a SIMULATED archive's truth.csv."""
+    from pipeline.bench.simulated import print_sim_bench, run_sim_bench
+    from pipeline.run.progress import STDERR
+
+    def progress(label: str, done: int, total: int) -> None:
+        if done == total:
+            STDERR.print(f"{label}: {done}/{total}")
+
+    result = run_sim_bench(archive, Settings(), progress=progress)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_sim_bench(result)
+
+
+@bench_app.command("backfill")
+def bench_backfill(
+    archive: Annotated[
+        Path, typer.Option("--archive", help="Folder written by simulate (rasonwatch demo).")
+    ] = Path("data/demo-archive"),
+    start: Annotated[
+        str | None, typer.Option("--start", help="First date (default: the archive's first).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last date (default: the archive's last).")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Batches of scenes in flight at once.")
+    ] = CONCURRENCY,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            help="Measurements to run, comma-separated (default: all): prefect,plain,rerun,rss.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Time a backfill of a SIMULATED archive: end to end, re-run, Prefect's share, RSS, stages."""
+    from pipeline.bench.backfill import (
+        parse_only,
+        parse_span,
+        print_backfill_bench,
+        run_backfill_bench,
+    )
+    from pipeline.run.progress import STDERR
+
+    result = run_backfill_bench(
+        archive,
+        span=parse_span(start, end),
+        concurrency=concurrency,
+        progress=lambda line: STDERR.print(f"bench backfill: {line}"),
+        only=parse_only(only),
+    )
+    print_backfill_bench(result, as_json=as_json)
