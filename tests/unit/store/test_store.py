@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.errors import StoreError, StoreVersionError
 from pipeline.store import results as store_module
+from pipeline.store.schema import MIGRATIONS
 from pipeline.store.results import SCHEMA_VERSION, Store
 from pipeline.types import DetectionRow, Observation
 
@@ -135,7 +136,7 @@ def test_older_files_are_migrated_step_by_step_keeping_rows(
     with Store(path) as store:
         store.write(_obs(), [_ship(0)])
     step = "ALTER TABLE runs ADD COLUMN note TEXT; CREATE INDEX runs_by_start ON runs (started_at)"
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, step))
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*MIGRATIONS, step))
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION + 1
