@@ -35,8 +35,40 @@ class SceneMetadataError(SourceError, ValueError):
     """A STAC item lacks what a Scene needs (assets, projection, datetime)."""
 
 
+#: What a failed read is, decided once where it failed (:mod:`pipeline.read.retry`):
+#: ``transient`` (a timeout, HTTP 5xx/408/425/429, a reset), ``truncated`` (fewer bytes than
+#: announced: a cut transfer, or a cut file), ``refused`` (HTTP 401/403: an expired signature,
+#: or a real denial), ``not-tiff`` and ``permanent`` (everything else: 404, corrupt, missing).
+READ_FAILURE_KINDS = ("transient", "truncated", "refused", "not-tiff", "permanent")
+
+
 class ReadError(RasonWatchError, OSError):
-    """Reading pixels failed after retries (network, missing or corrupt COG)."""
+    """Reading pixels failed after retries (network, missing or corrupt COG).
+
+    :attr:`kind` says what the failure is (:data:`READ_FAILURE_KINDS`); nothing downstream
+    reads the message to find out.
+    """
+
+    def __init__(self, message: str, *, kind: str = "permanent") -> None:
+        super().__init__(message)
+        if kind not in READ_FAILURE_KINDS:
+            raise ValueError(f"unknown read failure kind {kind!r}")
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Keep :attr:`kind` across processes (a Dask worker's failure reaches the flow)."""
+        return (_read_error, (type(self), str(self), self.kind))
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same read may succeed later (a cut transfer included)."""
+        return self.kind in ("transient", "truncated")
+
+
+def _read_error(cls: type[ReadError], message: str, kind: str) -> ReadError:
+    error = cls.__new__(cls)
+    ReadError.__init__(error, message, kind=kind)
+    return error
 
 
 class AoiOutsideSceneError(ReadError):

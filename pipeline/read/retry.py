@@ -35,13 +35,14 @@ from pipeline.geo.redaction import redact
 log = logging.getLogger(__name__)
 
 _HTTP_CODE: Final = re.compile(r"HTTP response code: (\d{3})")
-_PERMANENT: Final = (
+_NOT_TIFF: Final = (
     "not recognized as being in a supported file format",
     "not recognized as a supported dataset name",
     "not a tiff",
-    "no such file or directory",
-    "permission denied",
 )
+_PERMANENT: Final = ("no such file or directory", "permission denied")
+#: A tile or a body that ends before the bytes it announced (a cut file or transfer).
+_TRUNCATED: Final = re.compile(r"got \d+ bytes, expected \d+|truncated body")
 _TRANSIENT_HTTP: Final = frozenset({408, 425, 429})
 _REFUSED_HTTP: Final = frozenset({401, 403})
 try:  # GDAL errors that rasterio raises without wrapping (e.g. from WarpedVRT)
@@ -91,7 +92,14 @@ def read_env(href: str, path: str, settings: Settings) -> Iterator[None]:
 
 
 def classify(exc: BaseException) -> tuple[bool, str]:
-    """``(transient, reason)`` of a GDAL/rasterio failure, from the whole exception chain."""
+    """``(transient, reason)`` of a GDAL/rasterio/HTTP failure, from the whole exception chain."""
+    kind, reason = failure_kind(exc)
+    return kind in ("transient", "truncated"), reason
+
+
+def failure_kind(exc: BaseException) -> tuple[str, str]:
+    """``(kind, reason)`` of a failure (:data:`pipeline.errors.READ_FAILURE_KINDS`): the one
+    place where a failure's words are read."""
     messages: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(messages) < 5:
@@ -103,9 +111,18 @@ def classify(exc: BaseException) -> tuple[bool, str]:
     code = _HTTP_CODE.search(reason)
     if code:
         status = int(code.group(1))
-        return (status >= 500 or status in _TRANSIENT_HTTP, reason)
+        if status in _REFUSED_HTTP:
+            return "refused", reason
+        transient = status >= 500 or status in _TRANSIENT_HTTP
+        return ("transient" if transient else "permanent"), reason
     lowered = reason.lower()
-    return (not any(p in lowered for p in _PERMANENT), reason)
+    if _TRUNCATED.search(lowered):
+        return "truncated", reason
+    if any(p in lowered for p in _NOT_TIFF):
+        return "not-tiff", reason
+    if any(p in lowered for p in _PERMANENT):
+        return "permanent", reason
+    return "transient", reason
 
 
 def refused_signature(reason: str) -> bool:
@@ -137,12 +154,13 @@ def with_retries(fn: Callable[[], T], *, href: str, settings: Settings) -> T:
         except RasonWatchError:
             raise
         except GDAL_ERRORS as exc:
-            transient, reason = classify(exc)
-            if not transient and not (attempt == 1 and refused_signature(reason)):
-                raise ReadError(f"cannot read {shown}: {reason}") from None
+            kind, reason = failure_kind(exc)
+            transient = kind in ("transient", "truncated")
+            if not transient and not (attempt == 1 and kind == "refused"):
+                raise ReadError(f"cannot read {shown}: {reason}", kind=kind) from None
             if attempt == attempts:
                 raise ReadError(
-                    f"cannot read {shown} after {attempts} attempts: {reason}"
+                    f"cannot read {shown} after {attempts} attempts: {reason}", kind=kind
                 ) from None
             log.warning("read %s failed (%s); retry %d/%d", shown, reason, attempt, attempts - 1)
             time.sleep(delay)

@@ -23,12 +23,10 @@ What may pass later
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final
 
 from pipeline.config import BANDS, Settings
 from pipeline.detect.analyse import (
@@ -37,26 +35,20 @@ from pipeline.detect.analyse import (
 )
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
-from pipeline.errors import AoiOutsideSceneError, ReadError
+from pipeline.errors import ReadError
 from pipeline.read.chip_cache import ChipCache
-from pipeline.read.chips import classify, read_chip, read_chips
+from pipeline.read.chips import read_chip, read_chips
 from pipeline.read.pixel_origin import scene_origin
 from pipeline.run.stage_timer import stage
 from pipeline.sources import SceneSource
 from pipeline.types import Aoi, Chip, Scene
 
-#: GDAL's words for a tile that ends past the bytes it got (a cut file or a cut transfer).
-_TRUNCATED: Final = re.compile(r"got \d+ bytes, expected \d+")
-#: GDAL's words for a refused request: an expired signature, cured by signing afresh.
-_REFUSED: Final = re.compile(r"HTTP response code: 40[13]\b")
-#: GDAL's words for a file that is not a TIFF at all.
-_NOT_TIFF: Final = re.compile(
-    r"not recognized as being in a supported file format|not a tiff", re.IGNORECASE
-)
-
 
 class TransientReadError(ReadError):
     """Some chips of a batch could not be read for now (timeouts, 5xx); retry the batch."""
+
+    def __init__(self, message: str, *, kind: str = "transient") -> None:
+        super().__init__(message, kind=kind)
 
 
 class MissingAssetError(ReadError):
@@ -135,13 +127,8 @@ def one_line(exc: BaseException) -> str:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether a failed chip read may succeed if tried again later."""
-    if isinstance(exc, TransientReadError):
-        return True
-    if not isinstance(exc, ReadError) or isinstance(exc, AoiOutsideSceneError | MissingAssetError):
-        return False
-    transient, _ = classify(exc)
-    return transient and "has no asset" not in str(exc) and "another grid" not in str(exc)
+    """Whether a failed chip read may succeed if tried again later (its ``kind`` says)."""
+    return isinstance(exc, TransientReadError) or (isinstance(exc, ReadError) and exc.transient)
 
 
 def is_local(scene: Scene) -> bool:
@@ -160,15 +147,16 @@ def may_pass(exc: BaseException, scene: Scene) -> bool:
     """
     if is_local(scene):
         return False
-    return is_transient(exc) or (isinstance(exc, ReadError) and bool(_REFUSED.search(str(exc))))
+    return is_transient(exc) or (isinstance(exc, ReadError) and exc.kind == "refused")
 
 
 def describe(exc: BaseException, scene: Scene) -> str:
     """Why reading ``scene`` failed, in one line, naming the file's problem first."""
     text = one_line(exc)
-    if _TRUNCATED.search(text):
+    kind = exc.kind if isinstance(exc, ReadError) else "permanent"
+    if kind == "truncated":
         return f"{'truncated file' if is_local(scene) else 'truncated read'}: {text}"
-    if _NOT_TIFF.search(text):
+    if kind == "not-tiff":
         return f"not a TIFF: {text}"
     return text
 

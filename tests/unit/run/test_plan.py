@@ -119,7 +119,9 @@ def test_bounded_keeps_at_most_window_in_flight(window: int) -> None:
 
 def test_transient_read_failures_are_told_apart() -> None:
     assert is_transient(TransientReadError("2 of 8 chips failed for now"))
-    assert is_transient(ReadError("cannot read x after 3 attempts: HTTP response code: 503"))
+    assert is_transient(
+        ReadError("cannot read x after 3 attempts: HTTP response code: 503", kind="transient")
+    )
     assert not is_transient(ReadError("cannot read x: HTTP response code: 404"))
     assert not is_transient(ReadError("cannot read /a/B04.tif: No such file or directory"))
     assert not is_transient(ValueError("a bug"))
