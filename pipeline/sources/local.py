@@ -192,6 +192,11 @@ class LocalSource:
             raise SourceError(f"local source {str(self.root)!r} does not exist")
         self._items: list[dict[str, Any]] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the parsed items (megabytes for a long archive): a Dask worker
+        that gets the source with every task reads the catalog again only if it searches."""
+        return {**self.__dict__, "_items": None}
+
     def items(self) -> list[dict[str, Any]]:
         """Every item under :attr:`root` (cached after the first call).
 
