@@ -79,19 +79,7 @@ def backfill_flow(
         InvalidAoiError: an AOI is unknown or invalid.
         StoreError: the store cannot be opened or is from a newer version.
     """
-    job = Job.create(
-        RunOptions(
-            source=source,
-            db=db,
-            data_dir=data_dir,
-            aois=tuple(aois or ()),
-            use_cache=use_cache,
-            concurrency=concurrency,
-            batch_size=batch_size,
-            show_progress=show_progress,
-            reference_period=reference_period,
-        )
-    )
+    job = Job.create(RunOptions.from_parameters(locals()))
     return _run(job, "backfill", {aoi.id: (start, end) for aoi in job.aois})
 
 
@@ -119,19 +107,7 @@ def nightly_flow(
         InvalidAoiError: an AOI is unknown or invalid.
         StoreError: the store cannot be opened or is from a newer version.
     """
-    job = Job.create(
-        RunOptions(
-            source=source,
-            db=db,
-            data_dir=data_dir,
-            aois=tuple(aois or ()),
-            use_cache=use_cache,
-            concurrency=concurrency,
-            batch_size=batch_size,
-            show_progress=show_progress,
-            reference_period=reference_period,
-        )
-    )
+    job = Job.create(RunOptions.from_parameters(locals()))
     last_day = until or utc_today()
     job.data_dir.mkdir(parents=True, exist_ok=True)
     with Store(job.db) as store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -50,6 +51,19 @@ class RunOptions:
     reference_period: tuple[date, date] | None = None
     """The scenes each AOI's reference is built from (default
     :data:`DEFAULT_REFERENCE_PERIOD`)."""
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> RunOptions:
+        """The options among a flow's ``parameters`` (other names are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        chosen = {k: v for k, v in parameters.items() if k in names}
+        if chosen.get("aois") is not None:
+            chosen["aois"] = tuple(chosen["aois"])
+        else:
+            chosen.pop("aois", None)
+        if chosen.get("reference_period") is not None:
+            chosen["reference_period"] = tuple(chosen["reference_period"])
+        return cls(**chosen)
 
     def as_parameters(self) -> dict[str, Any]:
         """The options as keyword arguments of a flow (lists, not tuples; None for no AOIs)."""

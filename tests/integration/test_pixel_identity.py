@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from claims_fixtures import series
+from conftest import SMALL_SCENARIO
 from flow_helpers import END, START, detections, observations, rows
 
 from pipeline.claims.parse import Claim
@@ -30,19 +31,9 @@ from pipeline.store.references import saved_references
 from pipeline.types import Scene
 
 #: The small archive's world with other activity: same seed, dates and scene ids.
-OTHER_SCENARIO = """
-seed = 3
-start = "2022-05-01"
-end = "2022-06-30"
-revisit_days = 5
-cloud_probability = 0.1
-[[aoi]]
-id = "rajin-port"
-activity = [ { from = "2021-01-01", ships = 0.3 } ]
-[[aoi]]
-id = "tumangang-rail"
-activity = [ { from = "2021-01-01", railcars = 5 } ]
-"""
+OTHER_SCENARIO = SMALL_SCENARIO.replace("ships = 3 }", "ships = 0.3 }").replace(
+    "railcars = 40 }", "railcars = 5 }"
+)
 #: The reference period of these tests: the small archives' whole range.
 PERIOD = (START, END)
 
@@ -64,6 +55,8 @@ def _first_scene(archive: Path, aoi_id: str) -> Scene:
 
 @pytest.mark.slow
 def test_the_two_archives_share_scene_ids(small_archive: Path, other_archive: Path) -> None:
+    assert "ships = 0.3" in OTHER_SCENARIO
+    assert "railcars = 5 }" in OTHER_SCENARIO
     aoi = resolve_aoi("rajin-port", Settings().aoi_dir)
     ids = [s.id for s in LocalSource(small_archive).search(aoi, START, END)]
     assert ids == [s.id for s in LocalSource(other_archive).search(aoi, START, END)]

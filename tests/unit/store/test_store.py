@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.errors import StoreError, StoreVersionError
 from pipeline.store import results as store_module
-from pipeline.store.schema import MIGRATIONS
 from pipeline.store.results import SCHEMA_VERSION, Store
+from pipeline.store.schema import MIGRATIONS
 from pipeline.types import DetectionRow, Observation
 
 #: README.md: the ``observations`` table's contract columns, in order, then ``reference_id``
