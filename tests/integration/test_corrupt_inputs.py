@@ -38,6 +38,7 @@ from pipeline.config import Settings
 from pipeline.detect.reference import Reference
 from pipeline.errors import ReadError
 from pipeline.geo.aoi import resolve_aoi
+from pipeline.read.retry import failure_kind
 from pipeline.run import reference_choice, scene_work
 from pipeline.run.analysis import SceneTask
 from pipeline.run.job import Job
@@ -353,10 +354,9 @@ def test_a_survey_gap_for_now_is_retried_then_no_reference_is_built(
 
 def test_local_failures_never_wait_for_a_retry(small_archive: Path) -> None:
     scene = _scenes(small_archive)[0]
-    cut = ReadError(
-        "cannot read /a/B08.tif after 3 attempts: TIFFFillTile:Read error; got 0 bytes, "
-        "expected 363160"
-    )
+    words = "TIFFFillTile:Read error; got 0 bytes, expected 363160"
+    kind, _ = failure_kind(OSError(words))  # as the reader classifies it where it fails
+    cut = ReadError(f"cannot read /a/B08.tif after 3 attempts: {words}", kind=kind)
     assert scene_work.is_transient(cut)  # over HTTP the same words are a cut transfer
     assert not scene_work.may_pass(cut, scene)  # a local file reads the same next time
     assert scene_work.describe(cut, scene).startswith("truncated file: ")
