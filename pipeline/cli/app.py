@@ -18,7 +18,14 @@ import typer
 from pipeline.cli.bench_commands import bench_app
 from pipeline.config import DEFAULT_DATA_DIR, DEFAULT_SOURCE, Settings
 from pipeline.errors import RasonWatchError
-from pipeline.run.options import BATCH_SIZE, CONCURRENCY, OVERLAP_DAYS, RunOptions
+from pipeline.run.options import (
+    BATCH_SIZE,
+    CONCURRENCY,
+    DEFAULT_CRON,
+    DEPLOYMENT_NAME,
+    OVERLAP_DAYS,
+    RunOptions,
+)
 
 app = typer.Typer(
     name="rasonwatch",
@@ -235,13 +242,13 @@ def run_nightly(
 
 @app.command()
 def serve(
-    cron: Annotated[str, typer.Option("--cron", help="When to run, UTC cron.")] = "0 3 * * *",
+    cron: Annotated[str, typer.Option("--cron", help="When to run, UTC cron.")] = DEFAULT_CRON,
     aoi: AoiOption = None,
     source: SourceOption = DEFAULT_SOURCE,
     db: DbOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     overlap_days: OverlapOption = OVERLAP_DAYS,
-    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "nightly",
+    name: Annotated[str, typer.Option("--name", help="Deployment name.")] = DEPLOYMENT_NAME,
     reference_period: ReferencePeriodOption = None,
 ) -> None:
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""

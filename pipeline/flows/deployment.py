@@ -2,7 +2,7 @@
 
 import logging
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.schedules import Cron
@@ -11,13 +11,9 @@ from prefect.types.entrypoint import EntrypointType
 
 from pipeline.errors import InvalidOptionError
 from pipeline.flows.runs import nightly_flow
+from pipeline.run.options import DEFAULT_CRON, DEPLOYMENT_NAME
 
 log = logging.getLogger(__name__)
-
-#: Name of the nightly deployment ``rasonwatch serve`` creates.
-DEPLOYMENT_NAME: Final = "nightly"
-#: 03:00 UTC every day.
-DEFAULT_CRON: Final = "0 3 * * *"
 
 
 def check_cron(cron: str) -> str:
@@ -31,7 +27,7 @@ def check_cron(cron: str) -> str:
     except ValueError as exc:
         reason = " ".join(str(exc).split())
         raise InvalidOptionError(
-            f"--cron {cron!r} is not a cron expression ({reason}); e.g. '0 3 * * *'"
+            f"--cron {cron!r} is not a cron expression ({reason}); e.g. {DEFAULT_CRON!r}"
         ) from None
     return cron
 

@@ -24,6 +24,10 @@ LOOKBACK_DAYS: Final = 30
 #: Scenes per task: big enough that Prefect's per-task cost (~15 ms on 2 cores) is a small
 #: share of the work (~0.2 s per scene), small enough to spread over the workers.
 BATCH_SIZE: Final = 8
+#: Name of the nightly deployment ``rasonwatch serve`` creates.
+DEPLOYMENT_NAME: Final = "nightly"
+#: When the nightly deployment runs: 03:00 UTC every day.
+DEFAULT_CRON: Final = "0 3 * * *"
 #: Batches run at once by default (one per core of the machine this was tuned on).
 CONCURRENCY: Final = 2
 
