@@ -16,6 +16,19 @@ import click
 import typer
 
 from pipeline.cli.bench_commands import bench_app
+from pipeline.cli.options import (
+    AoiOption,
+    BatchOption,
+    ConcurrencyOption,
+    DaskOption,
+    DataDirOption,
+    DbOption,
+    NoCacheOption,
+    OverlapOption,
+    ReferencePeriodOption,
+    SourceOption,
+    run_options,
+)
 from pipeline.config import DEFAULT_DATA_DIR, DEFAULT_SOURCE, Settings
 from pipeline.errors import RasonWatchError
 from pipeline.run.options import (
@@ -24,7 +37,6 @@ from pipeline.run.options import (
     DEFAULT_CRON,
     DEPLOYMENT_NAME,
     OVERLAP_DAYS,
-    RunOptions,
 )
 
 app = typer.Typer(
@@ -35,13 +47,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-SourceOption = Annotated[
-    str,
-    typer.Option(
-        "--source",
-        help="earth-search | planetary-computer | cdse | a STAC API URL | a local catalog folder.",
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
 
 
@@ -111,70 +116,6 @@ def demo(
     run_demo(Settings(data_dir=data_dir), scenario)
 
 
-AoiOption = Annotated[
-    list[str] | None,
-    typer.Option("--aoi", help="AOI id from aoi/ or a GeoJSON path; repeat; default: all."),
-]
-DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Results store (default: <data-dir>/rasonwatch.sqlite).")
-]
-DataDirOption = Annotated[
-    Path, typer.Option("--data-dir", help="Output folder: chip cache, references, store.")
-]
-DaskOption = Annotated[
-    str | None,
-    typer.Option("--dask-address", help="Run scene tasks on this Dask scheduler (tcp://...)."),
-]
-NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write the chip cache.")
-]
-ConcurrencyOption = Annotated[
-    int, typer.Option("--concurrency", help="Batches of scenes in flight at once.")
-]
-BatchOption = Annotated[int, typer.Option("--batch-size", help="Scenes per Prefect task.")]
-ReferencePeriodOption = Annotated[
-    str | None,
-    typer.Option(
-        "--reference-period",
-        help="START..END: the scenes each AOI's reference is built from, every claim's test "
-        "window left out [default: 2019-01-01..2023-06-30].",
-    ),
-]
-OverlapOption = Annotated[
-    int, typer.Option("--overlap-days", help="Days re-searched before the last scene processed.")
-]
-
-
-def _run_options(
-    aoi: list[str] | None,
-    source: str,
-    db: Path | None,
-    data_dir: Path,
-    no_cache: bool,
-    concurrency: int,
-    batch_size: int,
-    reference_period: str | None,
-) -> RunOptions:
-    """The flow commands' options as one :class:`~pipeline.run.options.RunOptions`.
-
-    Raises:
-        InvalidDateRangeError: ``--reference-period`` is not a period.
-    """
-    from pipeline.geo.dates import parse_period
-
-    return RunOptions(
-        source=source,
-        db=str(db) if db is not None else None,
-        data_dir=str(data_dir),
-        aois=tuple(aoi or ()),
-        use_cache=not no_cache,
-        concurrency=concurrency,
-        batch_size=batch_size,
-        show_progress=True,
-        reference_period=parse_period(reference_period) if reference_period else None,
-    )
-
-
 def _report(summary: dict[str, object], as_json: bool) -> None:
     from pipeline.run.summary import print_summary
 
@@ -202,7 +143,7 @@ def backfill(
     """Process every scene over the AOIs in a date range; resumes, skips what is done."""
     from pipeline.cli import flow_commands
 
-    options = _run_options(
+    options = run_options(
         aoi, source, db, data_dir, no_cache, concurrency, batch_size, reference_period
     )
     summary = flow_commands.backfill(
@@ -231,7 +172,7 @@ def run_nightly(
     """Nightly: process what is new since the last processed scene (with an overlap)."""
     from pipeline.cli import flow_commands
 
-    options = _run_options(
+    options = run_options(
         aoi, source, db, data_dir, no_cache, concurrency, batch_size, reference_period
     )
     summary = flow_commands.nightly(
@@ -254,7 +195,7 @@ def serve(
     """Serve the nightly flow as a Prefect deployment on a cron schedule (until Ctrl-C)."""
     from pipeline.cli import flow_commands
 
-    options = _run_options(
+    options = run_options(
         aoi, source, db, data_dir, False, CONCURRENCY, BATCH_SIZE, reference_period
     )
     flow_commands.serve(cron=cron, options=options, overlap_days=overlap_days, name=name)
