@@ -57,13 +57,20 @@ def seasonal_probability(probability: float, doy: int) -> float:
 
 
 def cloudy_states(
-    probability: float, n_sites: int, rng: np.random.Generator, doy: int = 105
+    probability: float,
+    n_sites: int,
+    rng: np.random.Generator,
+    doy: int = 105,
+    *,
+    seasonal: bool = True,
 ) -> tuple[tuple[bool, ...], float]:
     """Per-site "mostly cloudy" flags and a tile-wide cloud share, correlated via one latent.
 
-    ``probability`` is the scenario's; it is adjusted for the season of ``doy`` first.
+    ``probability`` is the scenario's; it is adjusted for the season of ``doy`` first, unless
+    ``seasonal`` is False (a month's own probability, ``cloud_probability_by_month``).
     """
-    probability = seasonal_probability(probability, doy)
+    if seasonal:
+        probability = seasonal_probability(probability, doy)
     z0 = float(rng.standard_normal())
     states = tuple(
         _phi(

@@ -51,6 +51,8 @@ class RailcarString:
     """Number of cars."""
     kind: str
     """Car type (``coal-gondola``, ``tank``...)."""
+    object_id: str = ""
+    """The train's id, persisting across the scenes of its stay (issue 13); empty per scene."""
 
 
 def place_railcars(

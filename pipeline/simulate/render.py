@@ -10,7 +10,6 @@ the scenario's start.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +18,6 @@ from types import MappingProxyType
 from typing import Final
 
 import numpy as np
-import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage
@@ -36,18 +34,17 @@ from pipeline.simulate.grid import (
     WINDOW_WIDTH,
     Region,
     aoi_mask,
-    aoi_utm,
 )
 from pipeline.simulate.noise import F32, block_mean
+from pipeline.simulate.placement import in_aoi, place_objects
 from pipeline.simulate.railcars import (
-    RAILCAR_DISPERSION,
     RailcarString,
     paint_railcars,
-    place_railcars,
 )
 from pipeline.simulate.scenario import Scenario
 from pipeline.simulate.schedule import SceneInfo, scene_info
-from pipeline.simulate.ships import Ship, paint_ships, place_ships
+from pipeline.simulate.ships import Ship, paint_ships
+from pipeline.simulate.streams import stream
 from pipeline.simulate.surface import Weather, surface, weather
 
 BANDS: Final = ("blue", "green", "red", "nir", "swir16")
@@ -155,28 +152,11 @@ class RenderedScene:
         return self.dn("scl").astype(np.uint8)
 
 
-def stream(scenario: Scenario, day: date, name: str, site: int = 0) -> np.random.Generator:
-    """The random stream ``name`` of one scene (and site)."""
-    seq = np.random.SeedSequence([scenario.seed, day.toordinal(), zlib.crc32(name.encode()), site])
-    return np.random.default_rng(seq)
-
-
 def quantise(refl: F32, offset: int) -> NDArray[np.uint16]:
     """Reflectance to DN (``round(r * 10000) + offset``), never 0 (nodata)."""
     scaled = np.rint(np.maximum(refl, MIN_REFLECTANCE) * 10000) + offset
     dn: NDArray[np.uint16] = np.clip(scaled, 1, 65535).astype(np.uint16)
     return dn
-
-
-def _counts(scenario: Scenario, aoi: str, day: date, rng: np.random.Generator) -> int:
-    site = scenario.site(aoi)
-    mean = site.mean_on(day)
-    if mean <= 0:
-        return 0
-    if site.metric == "ships":
-        return int(rng.poisson(mean))
-    k = RAILCAR_DISPERSION
-    return int(rng.negative_binomial(k, k / (k + mean)))
 
 
 def _render_site(
@@ -186,18 +166,14 @@ def _render_site(
     site = site_map(reg.aoi)
     refl, snow = surface(site, info, sky_weather, stream(scenario, day, "surface", index))
     orng = stream(scenario, day, "objects", index)
-    count = _counts(scenario, reg.aoi, day, orng)
-    ships: tuple[Ship, ...] = ()
-    strings: tuple[RailcarString, ...] = ()
+    ships, strings = place_objects(scenario, reg.aoi, site, day, sky_weather.wind_from, orng)
     zeros = np.zeros(refl.shape[1:], np.float32)
     ship_cover, ship_cloud = zeros, zeros
     if scenario.site(reg.aoi).metric == "ships":
-        ships = place_ships(site, count, sky_weather.wind_from, orng)
         ship_cover, ship_cloud = paint_ships(
             refl, site, ships, (info.sun_azimuth, info.sun_elevation)
         )
     else:
-        strings = place_railcars(site, count, orng)
         paint_railcars(refl, site, strings)
     refl = ndimage.gaussian_filter(refl, sigma=(0, PSF_SIGMA, PSF_SIGMA), truncate=3.0)
     crng = stream(scenario, day, "clouds", index)
@@ -221,11 +197,9 @@ def _render_site(
         reflectance[i] = (values - offset) / np.float32(10000)
     obscured = clouds.obscured > 0.5
     inside = aoi_mask(reg.aoi)
-    outline = aoi_utm(reg.aoi)
-    in_aoi = tuple(s for s in ships if shapely.contains_xy(outline, s.x, s.y))
     truth = AoiTruth(
         aoi=reg.aoi,
-        ships=in_aoi,
+        ships=in_aoi(reg.aoi, ships),
         railcar_strings=strings,
         clear_fraction=round(1.0 - float(obscured[inside].mean()), 4),
     )
@@ -240,8 +214,11 @@ def render_scene(scenario: Scenario, when: int | date) -> RenderedScene:
     """
     info = scene_info(scenario, when)
     wrng = stream(scenario, info.date, "weather")
-    sky_weather = weather(info, wrng)
-    states, tile = cloudy_states(scenario.cloud_probability, len(REGIONS), wrng, info.doy)
+    world = scenario.world
+    sky_weather = weather(info, wrng, world.snow_probability_by_month)
+    months = world.cloud_probability_by_month
+    probability = scenario.cloud_probability if months is None else months[info.date.month - 1]
+    states, tile = cloudy_states(probability, len(REGIONS), wrng, info.doy, seasonal=months is None)
     sites = {
         reg.aoi: _render_site(scenario, info, i, reg, states[i], sky_weather)
         for i, reg in enumerate(REGIONS)

@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from pipeline.errors import InvalidScenarioError
+from pipeline.simulate import scenario_keys as hk
+from pipeline.simulate.scenario_keys import SiteKeys, WorldKeys
+from pipeline.simulate.scenario_values import (
+    FIRST_S2_DATE,
+    check_keys,
+    fail,
+    integer,
+    number,
+    parse_date,
+)
 
-#: Sentinel-2A's first acquisitions; nothing can be simulated before them.
-FIRST_S2_DATE: Final = date(2015, 6, 23)
+__all__ = ["FIRST_S2_DATE", "ActivityStep", "Scenario", "SiteActivity"]
 DEFAULT_SEED: Final = 0
 DEFAULT_START: Final = date(2021, 1, 1)
 DEFAULT_END: Final = date(2024, 6, 30)
@@ -42,10 +50,17 @@ SITES: Final[Mapping[str, tuple[str, float]]] = {
     "tumangang-rail": ("railcars", 10.0),
 }
 
-_TOP_KEYS: Final = ("seed", "start", "end", "revisit_days", "cloud_probability", "aoi")
-_AOI_KEYS: Final = ("id", "activity")
-_STEP_KEYS: Final = ("from", "ships", "railcars")
-_PLAIN_KEY: Final = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_TOP_KEYS: Final = (
+    "seed",
+    "start",
+    "end",
+    "revisit_days",
+    "cloud_probability",
+    "aoi",
+    *hk.TOP_KEYS,
+)
+_AOI_KEYS: Final = ("id", "activity", *hk.AOI_KEYS)
+_STEP_KEYS: Final = ("from", "ships", "railcars", *hk.STEP_KEYS)
 
 
 @dataclass(frozen=True)
@@ -55,11 +70,28 @@ class ActivityStep:
     start: date
     """First day the rate applies."""
     mean: float
-    """Mean ships (port) or railcars (rail) present in the AOI per scene."""
+    """Mean ships (port) or railcars (rail) present in the AOI (or its zone) per scene."""
+    dwell_days: float | None = None
+    """Mean stay (exponential) of Poisson arrivals; None: counts drawn afresh every scene."""
+    zone: str | None = None
+    """The zone this step sets; None: the whole AOI, split by ``ZONE_SHARES``."""
+    length_m: tuple[float, float] | None = None
+    """Ship lengths drawn uniformly in ``[min, max]``; None: the usual mix."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.mean) and self.mean >= 0):
             raise ValueError(f"activity mean must be finite and >= 0, got {self.mean}")
+
+    def toml(self, metric: str) -> str:
+        """The step as an inline TOML table."""
+        text = f'{{ from = "{self.start.isoformat()}", {metric} = {self.mean!r}'
+        if self.dwell_days is not None:
+            text += f", dwell_days = {self.dwell_days!r}"
+        if self.zone is not None:
+            text += f', zone = "{self.zone}"'
+        if self.length_m is not None:
+            text += f", length_m = {list(self.length_m)!r}"
+        return text + " }"
 
 
 @dataclass(frozen=True)
@@ -74,14 +106,43 @@ class SiteActivity:
     """Steps in strictly increasing date order."""
     default: float
     """Mean used before the first step."""
+    keys: SiteKeys = field(default_factory=SiteKeys)
+    """Season, berths, structures... (issue 13); the default is today's kind world."""
 
     def __post_init__(self) -> None:
-        starts = [s.start for s in self.steps]
-        if any(b <= a for a, b in itertools.pairwise(starts)):
-            raise ValueError(f"{self.aoi}: activity steps must be in strictly increasing order")
+        for zone in {s.zone for s in self.steps}:
+            starts = [s.start for s in self.steps if s.zone == zone]
+            if any(b <= a for a, b in itertools.pairwise(starts)):
+                raise ValueError(f"{self.aoi}: activity steps must be in strictly increasing order")
+        if any(b.start < a.start for a, b in itertools.pairwise(self.steps)):
+            raise ValueError(f"{self.aoi}: activity steps must be in date order")
+
+    @property
+    def dynamic(self) -> bool:
+        """True when a key of issue 13 changes the objects (else they are drawn as always)."""
+        plain = all(
+            s.dwell_days is None and s.zone is None and s.length_m is None for s in self.steps
+        )
+        return not (plain and self.keys.seasonal_amplitude == 0 and not self.keys.berths)
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """Zones objects stand in, each with its own arrivals."""
+        return tuple(hk.ZONE_SHARES[self.aoi])
+
+    def zone_step(self, day: date, zone: str) -> tuple[float, ActivityStep | None]:
+        """The mean count in ``zone`` on ``day`` and the step that sets it (None: default)."""
+        share = hk.ZONE_SHARES[self.aoi][zone]
+        mean, current = self.default * share, None
+        for step in self.steps:
+            if step.start <= day and step.zone in (None, zone):
+                mean, current = step.mean * (share if step.zone is None else 1.0), step
+        return mean, current
 
     def mean_on(self, day: date) -> float:
-        """The mean count in force on ``day``."""
+        """The mean count in force on ``day`` (all zones, berths not included)."""
+        if any(s.zone is not None for s in self.steps):
+            return sum(self.zone_step(day, zone)[0] for zone in self.zones)
         mean = self.default
         for step in self.steps:
             if step.start <= day:
@@ -105,6 +166,8 @@ class Scenario:
     """Chance that a scene is mostly cloudy over an AOI."""
     sites: tuple[SiteActivity, ...]
     """Activity of every simulated AOI, sorted by id (all of :data:`SITES`)."""
+    world: WorldKeys = field(default_factory=WorldKeys)
+    """Months, snow, ice, misregistration... (issue 13); the default is today's kind world."""
     source_text: str = field(default="", compare=False)
     """The TOML text the scenario came from (copied into the archive), if any."""
     where: str = field(default="<scenario>", compare=False)
@@ -143,115 +206,65 @@ class Scenario:
             f'end = "{self.end.isoformat()}"',
             f"revisit_days = {self.revisit_days}",
             f"cloud_probability = {self.cloud_probability!r}",
+            *self.world.toml_lines(),
         ]
         for site in self.sites:
-            steps = ", ".join(
-                f'{{ from = "{s.start.isoformat()}", {site.metric} = {s.mean!r} }}'
-                for s in site.steps
-            )
+            steps = ", ".join(s.toml(site.metric) for s in site.steps)
             lines += ["", "[[aoi]]", f'id = "{site.aoi}"', f"activity = [{steps}]"]
+            lines += site.keys.toml_lines()
         return "\n".join(lines) + "\n"
-
-
-def _fail(where: str, key: str, problem: str) -> InvalidScenarioError:
-    return InvalidScenarioError(f"scenario {where}: {key}: {problem}")
-
-
-def _check_keys(table: Mapping[str, Any], known: tuple[str, ...], where: str, path: str) -> None:
-    for key in table:
-        if key not in known:
-            shown = key if _PLAIN_KEY.fullmatch(str(key)) else repr(key)  # keep messages one line
-            full = f"{path}.{shown}" if path else shown
-            raise _fail(where, full, f"unknown key (known keys here: {', '.join(known)})")
-
-
-def _date(value: Any, where: str, key: str) -> date:
-    if isinstance(value, datetime):
-        raise _fail(where, key, f"{value.isoformat()} has a time of day; give a date YYYY-MM-DD")
-    if isinstance(value, date):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = date.fromisoformat(value.strip())
-        except ValueError:
-            raise _fail(where, key, f"{value!r} is not a valid date (YYYY-MM-DD)") from None
-    else:
-        raise _fail(where, key, f"expected a date YYYY-MM-DD, got {type(value).__name__}")
-    if parsed < FIRST_S2_DATE:
-        raise _fail(where, key, f"{parsed} is before Sentinel-2's first images ({FIRST_S2_DATE})")
-    return parsed
-
-
-def _number(value: Any, where: str, key: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(where, key, f"expected a number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float
-        raise _fail(where, key, f"{value!r} is larger than {high:g}") from None
-    if not math.isfinite(number):
-        raise _fail(where, key, f"{value!r} is not finite")
-    if number < low:
-        raise _fail(where, key, f"{value!r} is negative" if low == 0 else f"{value!r} < {low}")
-    if number > high:
-        raise _fail(where, key, f"{value!r} is larger than {high:g}")
-    return number
-
-
-def _integer(value: Any, where: str, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(where, key, f"expected an integer, got {value!r}")
-    if not low <= value <= high:
-        raise _fail(where, key, f"{value} is outside {low}-{high}")
-    return value
 
 
 def _site(entry: Any, index: int, where: str) -> SiteActivity:
     path = f"aoi[{index}]"
     if not isinstance(entry, Mapping):
-        raise _fail(where, path, "each [[aoi]] must be a table")
-    _check_keys(entry, _AOI_KEYS, where, path)
+        raise fail(where, path, "each [[aoi]] must be a table")
+    check_keys(entry, _AOI_KEYS, where, path)
     aoi_id = entry.get("id")
     if not isinstance(aoi_id, str):
-        raise _fail(where, f"{path}.id", "missing or not a string")
+        raise fail(where, f"{path}.id", "missing or not a string")
     if aoi_id not in SITES:
-        raise _fail(
+        raise fail(
             where, f"{path}.id", f"unknown AOI id {aoi_id!r} (known: {', '.join(sorted(SITES))})"
         )
     metric, default = SITES[aoi_id]
     raw_steps = entry.get("activity", [])
     if not isinstance(raw_steps, list):
-        raise _fail(where, f"{path}.activity", "must be an array of tables")
+        raise fail(where, f"{path}.activity", "must be an array of tables")
     steps: list[ActivityStep] = []
     for j, raw in enumerate(raw_steps):
         spath = f"{path}.activity[{j}]"
         if not isinstance(raw, Mapping):
-            raise _fail(where, spath, "each activity entry must be a table")
-        _check_keys(raw, _STEP_KEYS, where, spath)
+            raise fail(where, spath, "each activity entry must be a table")
+        check_keys(raw, _STEP_KEYS, where, spath)
         other = "railcars" if metric == "ships" else "ships"
         if other in raw:
-            raise _fail(where, f"{spath}.{other}", f"{aoi_id} has no {other}; use {metric!r}")
+            raise fail(where, f"{spath}.{other}", f"{aoi_id} has no {other}; use {metric!r}")
         if "from" not in raw:
-            raise _fail(where, f"{spath}.from", "missing (the date the rate starts)")
+            raise fail(where, f"{spath}.from", "missing (the date the rate starts)")
         if metric not in raw:
-            raise _fail(where, f"{spath}.{metric}", "missing (the mean count per scene)")
-        start = _date(raw["from"], where, f"{spath}.from")
+            raise fail(where, f"{spath}.{metric}", "missing (the mean count per scene)")
+        start = parse_date(raw["from"], where, f"{spath}.from")
         high = MAX_SHIPS if metric == "ships" else MAX_RAILCARS
-        mean = _number(raw[metric], where, f"{spath}.{metric}", 0.0, high)
-        if steps and start <= steps[-1].start:
-            raise _fail(
+        mean = number(raw[metric], where, f"{spath}.{metric}", 0.0, high)
+        extra = hk.parse_step_keys(raw, metric, aoi_id, where, spath)
+        same = [s for s in steps if s.zone == extra.get("zone")]
+        if (same and start <= same[-1].start) or (steps and start < steps[-1].start):
+            previous = same[-1].start if same and start <= same[-1].start else steps[-1].start
+            raise fail(
                 where,
                 f"{spath}.from",
-                f"{start} is not after the previous entry's {steps[-1].start}; "
+                f"{start} is not after the previous entry's {previous}; "
                 "activity entries must be in date order",
             )
-        steps.append(ActivityStep(start=start, mean=mean))
-    return SiteActivity(aoi=aoi_id, metric=metric, steps=tuple(steps), default=default)
+        steps.append(ActivityStep(start=start, mean=mean, **extra))
+    keys = hk.parse_site_keys(entry, metric, aoi_id, where, path)
+    return SiteActivity(aoi=aoi_id, metric=metric, steps=tuple(steps), default=default, keys=keys)
 
 
 def _dates(doc: Mapping[str, Any], where: str) -> tuple[date, date]:
-    start = _date(doc["start"], where, "start") if "start" in doc else None
-    end = _date(doc["end"], where, "end") if "end" in doc else None
+    start = parse_date(doc["start"], where, "start") if "start" in doc else None
+    end = parse_date(doc["end"], where, "end") if "end" in doc else None
     if start is None and end is None:
         return DEFAULT_START, DEFAULT_END
     if start is None:
@@ -260,7 +273,7 @@ def _dates(doc: Mapping[str, Any], where: str) -> tuple[date, date]:
     if end is None:
         end = date.fromordinal(min(start.toordinal() + 364, date.max.toordinal()))
     if end < start:
-        raise _fail(where, "end", f"{end} is before start {start} (the range is reversed)")
+        raise fail(where, "end", f"{end} is before start {start} (the range is reversed)")
     return start, end
 
 
@@ -285,23 +298,23 @@ def parse_scenario(source: str | Mapping[str, Any], *, where: str = "<scenario>"
             raise InvalidScenarioError(f"scenario {where}: not valid TOML: {exc}") from None
     else:
         doc = source
-    _check_keys(doc, _TOP_KEYS, where, "")
-    seed = _integer(doc.get("seed", DEFAULT_SEED), where, "seed", 0, 2**63 - 1)
+    check_keys(doc, _TOP_KEYS, where, "")
+    seed = integer(doc.get("seed", DEFAULT_SEED), where, "seed", 0, 2**63 - 1)
     start, end = _dates(doc, where)
-    revisit = _integer(doc.get("revisit_days", DEFAULT_REVISIT_DAYS), where, "revisit_days", 1, 366)
-    cloud = _number(
+    revisit = integer(doc.get("revisit_days", DEFAULT_REVISIT_DAYS), where, "revisit_days", 1, 366)
+    cloud = number(
         doc.get("cloud_probability", DEFAULT_CLOUD_PROBABILITY), where, "cloud_probability", 0, 1
     )
     if (end - start).days // revisit + 1 > MAX_SCENES:
-        raise _fail(where, "revisit_days", f"{start}..{end} gives more than {MAX_SCENES} scenes")
+        raise fail(where, "revisit_days", f"{start}..{end} gives more than {MAX_SCENES} scenes")
     raw_sites = doc.get("aoi", [])
     if not isinstance(raw_sites, list):
-        raise _fail(where, "aoi", "must be an array of tables ([[aoi]])")
+        raise fail(where, "aoi", "must be an array of tables ([[aoi]])")
     given = [_site(entry, i, where) for i, entry in enumerate(raw_sites)]
     ids = [s.aoi for s in given]
     for aoi_id in ids:
         if ids.count(aoi_id) > 1:
-            raise _fail(where, "aoi", f"AOI {aoi_id!r} is given more than once")
+            raise fail(where, "aoi", f"AOI {aoi_id!r} is given more than once")
     by_id = {s.aoi: s for s in given}
     sites = tuple(
         by_id.get(aoi_id) or SiteActivity(aoi=aoi_id, metric=metric, steps=(), default=default)
@@ -314,6 +327,7 @@ def parse_scenario(source: str | Mapping[str, Any], *, where: str = "<scenario>"
         revisit_days=revisit,
         cloud_probability=cloud,
         sites=sites,
+        world=hk.parse_world(doc, where),
         source_text=text,
         where=where,
     )

@@ -5,7 +5,8 @@ anchorage, where ships head into the wind. Painting renders each hull on a sub-p
 (8 x 8 per 10 m pixel, 1.25 m), averages it to 10 m and composites it over the surface, so a
 16 m beam covers 1.6 pixels exactly as it should; the hull and the bridge cast shadows on
 the water away from the sun. The PSF blur is applied later to the whole scene. The count
-drawn each scene is Poisson with the scenario's mean.
+drawn each scene is Poisson with the scenario's mean (or, with the keys of issue 13, ships
+stay: :mod:`pipeline.simulate.placement`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ class Ship:
     """Deck brightness multiplier (0.8-1.35)."""
     scl_as_cloud: bool
     """The scene's SCL labels this (bright) ship as cloud, as real SCL sometimes does."""
+    object_id: str = ""
+    """Persists across the scenes of one stay (issue 13 dynamics); empty when drawn per scene."""
+
+    @property
+    def zone(self) -> str:
+        """AOI zone: ``harbour`` at berth, ``anchorage`` at anchor."""
+        return "harbour" if self.at_berth else "anchorage"
 
 
 def ship_length(rng: np.random.Generator) -> float:

@@ -52,10 +52,18 @@ class Weather:
     """Multiplier of river and harbour sediment."""
 
 
-def weather(info: SceneInfo, rng: np.random.Generator) -> Weather:
-    """Draw the scene's weather, with realistic seasons for the Rason coast."""
+def weather(
+    info: SceneInfo, rng: np.random.Generator, snow_by_month: tuple[float, ...] | None = None
+) -> Weather:
+    """Draw the scene's weather, with realistic seasons for the Rason coast.
+
+    ``snow_by_month`` (the scenario's ``snow_probability_by_month``) replaces the built-in
+    monthly chances of snow on the ground.
+    """
     month = info.date.month
     snow_chance = {12: 0.25, 1: 0.3, 2: 0.25, 3: 0.15, 11: 0.08}.get(month, 0.0)
+    if snow_by_month is not None:
+        snow_chance = snow_by_month[month - 1]
     snowing = rng.random() < snow_chance
     snow = float(rng.uniform(0.35, 0.95)) if snowing else 0.0
     doy = info.doy
