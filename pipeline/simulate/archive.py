@@ -9,6 +9,9 @@ Layout of ``out/``::
     items.ndjson                      the same items, hrefs relative to out/, no links
     truth.csv                         scene_id, aoi, datetime, ships, railcars, clear_fraction
     truth-objects.ndjson              every ship and railcar string, per scene and AOI
+    truth_zones.csv                   scene_id, aoi, zone, ships, railcars
+    truth_objects.csv                 scene_id, aoi, kind, object_id, zone, length_m, x, y
+    truth_scenes.csv                  scene_id, date, cloud_probability, snow, sea_ice, shift
     scenario.toml, README.txt
 
 Nothing is ever half-written: everything goes to a temporary folder beside ``out`` which
@@ -34,10 +37,20 @@ from typing import Any
 from pipeline.errors import RasonWatchError
 from pipeline.geo.safe_paths import check_output_dir, join_inside
 from pipeline.simulate.cog import write_cog
+from pipeline.simulate.conditions import SCENE_COLUMNS, scene_conditions
 from pipeline.simulate.render import render_scene
 from pipeline.simulate.scenario import Scenario
 from pipeline.simulate.stac import ASSETS, COLLECTION, catalog, collection, item
-from pipeline.simulate.truth import TRUTH_COLUMNS, object_records, readme, truth_rows
+from pipeline.simulate.truth import (
+    OBJECT_COLUMNS,
+    TRUTH_COLUMNS,
+    ZONE_COLUMNS,
+    object_records,
+    object_rows,
+    readme,
+    truth_rows,
+    zone_rows,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -133,6 +146,9 @@ def _scene_job(scenario: Scenario, index: int, root: str) -> dict[str, Any]:
         "flat": flat,
         "truth": truth_rows(scene),
         "objects": object_records(scene),
+        "zones": zone_rows(scene),
+        "object_rows": object_rows(scene),
+        "scene": [scene_conditions(scenario, index).row(scene.info.date.isoformat())],
         "bytes": size + path.stat().st_size,
     }
 
@@ -245,6 +261,16 @@ def _write_indexes(scenario: Scenario, root: Path, results: list[dict[str, Any]]
         writer.writeheader()
         for r in results:
             writer.writerows(r["truth"])
+    for name, columns, key in (
+        ("truth_zones.csv", ZONE_COLUMNS, "zones"),
+        ("truth_objects.csv", OBJECT_COLUMNS, "object_rows"),
+        ("truth_scenes.csv", SCENE_COLUMNS, "scene"),
+    ):
+        with (root / name).open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(columns))
+            writer.writeheader()
+            for r in results:
+                writer.writerows(r[key])
     with (root / "truth-objects.ndjson").open("w", encoding="utf-8") as f:
         for r in results:
             for record in r["objects"]:

@@ -15,6 +15,7 @@ from pipeline.simulate.grid import utm_to_lonlat, window_pixel
 from pipeline.simulate.railcars import CAR_PITCH, RAILCAR_DISPERSION, RailcarString
 from pipeline.simulate.render import RenderedScene
 from pipeline.simulate.scenario import Scenario
+from pipeline.simulate.scenario_keys import ZONE_SHARES
 from pipeline.simulate.ships import Ship
 from pipeline.simulate.stac import iso_time
 
@@ -115,6 +116,10 @@ Layout
                       with the URL this folder is served at before loading them into a server
   truth.csv           scene_id, aoi, datetime, ships, railcars, clear_fraction
   truth-objects.ndjson  per scene and AOI: ships and railcar strings
+  truth_zones.csv     scene_id, aoi, zone, ships, railcars (ships: harbour = at berth)
+  truth_objects.csv   scene_id, aoi, kind, object_id, zone, length_m, x, y (UTM, centre);
+                      object_id persists across the scenes of one stay
+  truth_scenes.csv    scene_id, date, cloud_probability, snow, sea_ice, shift_x_px, shift_y_px
 
 Grid: EPSG:32652 on the real 52TFM pixel grid (origin x=600000, y=4700040); one window
 x 603800-637400, y 4672300-4700040 spans both sites. Only each AOI plus a 1 km margin
@@ -137,3 +142,57 @@ Truth conventions
   Known SCL quirks, on purpose: ships on water are class 5, some bright ship decks
   (scl_as_cloud) and container stacks are class 8, thin cloud edges are class 7.
 """
+
+
+ZONE_COLUMNS: Final = ("scene_id", "aoi", "zone", "ships", "railcars")
+OBJECT_COLUMNS: Final = ("scene_id", "aoi", "kind", "object_id", "zone", "length_m", "x", "y")
+
+
+def zone_rows(scene: RenderedScene) -> list[dict[str, Any]]:
+    """One ``truth_zones.csv`` row per AOI zone of the scene (ships and railcars in it)."""
+    rows = []
+    for aoi, truth in sorted(scene.truth.items()):
+        for zone in ZONE_SHARES[aoi]:
+            rows.append(
+                {
+                    "scene_id": scene.info.item_id,
+                    "aoi": aoi,
+                    "zone": zone,
+                    "ships": sum(1 for s in truth.ships if s.zone == zone),
+                    "railcars": sum(s.n_cars for s in truth.railcar_strings if s.zone == zone),
+                }
+            )
+    return rows
+
+
+def object_rows(scene: RenderedScene) -> list[dict[str, Any]]:
+    """One ``truth_objects.csv`` row per ship and railcar string (x, y: its centre, UTM m)."""
+    scene_id = scene.info.item_id
+    rows = []
+    for aoi, truth in sorted(scene.truth.items()):
+        for n, ship in enumerate(truth.ships, start=1):
+            oid = ship.object_id or f"{scene_id}-ship-{n:02d}"
+            rows.append(
+                _object(scene_id, aoi, "ship", oid, ship.zone, ship.length_m, ship.x, ship.y)
+            )
+        for n, s in enumerate(truth.railcar_strings, start=1):
+            oid = s.object_id or f"{scene_id}-railcars-{n:02d}"
+            length = math.hypot(s.x1 - s.x0, s.y1 - s.y0)
+            x, y = (s.x0 + s.x1) / 2, (s.y0 + s.y1) / 2
+            rows.append(_object(scene_id, aoi, "railcars", oid, s.zone, length, x, y))
+    return rows
+
+
+def _object(
+    scene_id: str, aoi: str, kind: str, oid: str, zone: str, length: float, x: float, y: float
+) -> dict[str, Any]:
+    return {
+        "scene_id": scene_id,
+        "aoi": aoi,
+        "kind": kind,
+        "object_id": oid,
+        "zone": zone,
+        "length_m": f"{length:.2f}",
+        "x": f"{x:.2f}",
+        "y": f"{y:.2f}",
+    }

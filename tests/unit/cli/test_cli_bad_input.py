@@ -190,6 +190,37 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, str]] = {
     "unknown-aoi.toml": ('[[aoi]]\nid = "wonsan"\n', "unknown AOI id 'wonsan'"),
     "cloudy.toml": ("cloud_probability = 2\n", "cloud_probability"),
     "before-s2.toml": ('start = "2010-01-01"\n', "before Sentinel-2"),
+    "months.toml": ("cloud_probability_by_month = [0.5]\n", "cloud_probability_by_month"),
+    "snow.toml": (f"snow_probability_by_month = {[2] * 12}\n", "snow_probability_by_month[0]"),
+    "ice.toml": ("sea_ice_months = [0]\n", "sea_ice_months[0]"),
+    "shift.toml": ("misregistration_px = -0.5\n", "misregistration_px"),
+    "haze.toml": ('haze = "thick"\n', "haze"),
+    "shadows.toml": ("shadows = 1\n", "shadows"),
+    "season.toml": ('[[aoi]]\nid = "rajin-port"\nseasonal_amplitude = 1.5\n', "seasonal_amplitude"),
+    "peak.toml": ('[[aoi]]\nid = "rajin-port"\nseasonal_peak_day = 400\n', "seasonal_peak_day"),
+    "berth.toml": (
+        '[[aoi]]\nid = "rajin-port"\n[[aoi.berth]]\noccupancy = 2\ndwell_days = 9\nlength_m = 90\n',
+        "berth[0].occupancy",
+    ),
+    "structure.toml": (
+        '[[aoi]]\nid = "rajin-port"\n[[aoi.structure]]\nkind = "pier"\n',
+        "structure[0].from",
+    ),
+    "light.toml": ('[[aoi]]\nid = "tumangang-rail"\nlight_car_share = -1\n', "light_car_share"),
+    "dwell.toml": (
+        '[[aoi]]\nid = "rajin-port"\n'
+        'activity = [{ from = "2021-01-01", ships = 1, dwell_days = "x" }]\n',
+        "dwell_days",
+    ),
+    "zone.toml": (
+        '[[aoi]]\nid = "rajin-port"\nactivity = [{ from = "2021-01-01", ships = 1, zone = "x" }]\n',
+        "unknown zone",
+    ),
+    "length.toml": (
+        '[[aoi]]\nid = "rajin-port"\n'
+        'activity = [{ from = "2021-01-01", ships = 1, length_m = 5 }]\n',
+        "length_m",
+    ),
 }
 
 

@@ -1,0 +1,78 @@
+"""Per-scene conditions of the hostile world (issue 13), as truth: no pixels needed.
+
+- ``cloud_probability``: the month's ``cloud_probability_by_month`` (else the scenario's,
+  before its built-in seasonal swing);
+- ``snow``: snow on the ground (the scene's weather draw, ``snow_probability_by_month``);
+- ``sea_ice``: ice in Rajin's harbour basin (``sea_ice_months``; not rendered yet);
+- ``shift_px``: the scene's ``(dx, dy)`` misregistration against the true grid, drawn from
+  N(0, ``misregistration_px``) in 10 m pixels (recorded; not rendered yet, issue 13 part B).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from pipeline.simulate.scenario import Scenario
+from pipeline.simulate.schedule import scene_info
+from pipeline.simulate.streams import stream
+from pipeline.simulate.surface import weather
+
+SCENE_COLUMNS: Final = (
+    "scene_id",
+    "date",
+    "cloud_probability",
+    "snow",
+    "sea_ice",
+    "shift_x_px",
+    "shift_y_px",
+)
+
+
+@dataclass(frozen=True)
+class SceneConditions:
+    """What the hostile world did to one scene, besides its objects."""
+
+    scene_id: str
+    """Item id."""
+    cloud_probability: float
+    """Chance of a mostly cloudy AOI in this month."""
+    snow: bool
+    """Snow lies on the ground."""
+    sea_ice: bool
+    """Ice in the harbour basin."""
+    shift_px: tuple[float, float]
+    """``(dx, dy)`` shift against the true grid, 10 m pixels (east, north)."""
+
+    def row(self, day: str) -> dict[str, object]:
+        """The scene's ``truth_scenes.csv`` row."""
+        return {
+            "scene_id": self.scene_id,
+            "date": day,
+            "cloud_probability": f"{self.cloud_probability:.4f}",
+            "snow": int(self.snow),
+            "sea_ice": int(self.sea_ice),
+            "shift_x_px": f"{self.shift_px[0]:.4f}",
+            "shift_y_px": f"{self.shift_px[1]:.4f}",
+        }
+
+
+def scene_conditions(scenario: Scenario, index: int) -> SceneConditions:
+    """The conditions of the scene at a schedule index."""
+    info = scene_info(scenario, index)
+    world = scenario.world
+    sky = weather(info, stream(scenario, info.date, "weather"), world.snow_probability_by_month)
+    months = world.cloud_probability_by_month
+    month = info.date.month
+    sigma = world.misregistration_px
+    shift = (0.0, 0.0)
+    if sigma > 0:
+        rng = stream(scenario, info.date, "misregistration")
+        shift = (float(rng.normal(0, sigma)), float(rng.normal(0, sigma)))
+    return SceneConditions(
+        scene_id=info.item_id,
+        cloud_probability=scenario.cloud_probability if months is None else months[month - 1],
+        snow=sky.snow > 0,
+        sea_ice=month in world.sea_ice_months,
+        shift_px=shift,
+    )
