@@ -3,14 +3,17 @@
 - ``cloud_probability``: the month's ``cloud_probability_by_month`` (else the scenario's,
   before its built-in seasonal swing);
 - ``snow``: snow on the ground (the scene's weather draw, ``snow_probability_by_month``);
-- ``sea_ice``: ice in Rajin's harbour basin (``sea_ice_months``; not rendered yet);
+- ``sea_ice``: ice in Rajin's harbour basin (``sea_ice_months``; rendered by
+  :mod:`pipeline.simulate.hostile`);
 - ``shift_px``: the scene's ``(dx, dy)`` misregistration against the true grid, drawn from
-  N(0, ``misregistration_px``) in 10 m pixels (recorded; not rendered yet, issue 13 part B).
+  N(0, ``misregistration_px``) in 10 m pixels (:func:`scene_shift`; the pixels are shifted by
+  :mod:`pipeline.simulate.hostile`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from pipeline.simulate.scenario import Scenario
@@ -57,6 +60,15 @@ class SceneConditions:
         }
 
 
+def scene_shift(scenario: Scenario, day: date) -> tuple[float, float]:
+    """The scene's ``(dx, dy)`` shift against the true grid, 10 m pixels (east, north)."""
+    sigma = scenario.world.misregistration_px
+    if sigma <= 0:
+        return (0.0, 0.0)
+    rng = stream(scenario, day, "misregistration")
+    return (float(rng.normal(0, sigma)), float(rng.normal(0, sigma)))
+
+
 def scene_conditions(scenario: Scenario, index: int) -> SceneConditions:
     """The conditions of the scene at a schedule index."""
     info = scene_info(scenario, index)
@@ -64,15 +76,10 @@ def scene_conditions(scenario: Scenario, index: int) -> SceneConditions:
     sky = weather(info, stream(scenario, info.date, "weather"), world.snow_probability_by_month)
     months = world.cloud_probability_by_month
     month = info.date.month
-    sigma = world.misregistration_px
-    shift = (0.0, 0.0)
-    if sigma > 0:
-        rng = stream(scenario, info.date, "misregistration")
-        shift = (float(rng.normal(0, sigma)), float(rng.normal(0, sigma)))
     return SceneConditions(
         scene_id=info.item_id,
         cloud_probability=scenario.cloud_probability if months is None else months[month - 1],
         snow=sky.snow > 0,
         sea_ice=month in world.sea_ice_months,
-        shift_px=shift,
+        shift_px=scene_shift(scenario, info.date),
     )

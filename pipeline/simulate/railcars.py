@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.simulate import spectra as sp
 from pipeline.simulate.geography import SiteMap, Track
@@ -108,8 +109,15 @@ _CAR_COLOURS: Final = {
 }
 
 
-def paint_railcars(refl: F32, site: SiteMap, strings: tuple[RailcarString, ...]) -> None:
-    """Draw railcar strings into ``refl`` (in place)."""
+def paint_railcars(
+    refl: F32, site: SiteMap, strings: tuple[RailcarString, ...], light_share: float = 0.0
+) -> None:
+    """Draw railcar strings into ``refl`` (in place).
+
+    With ``light_share`` > 0 (the AOI's ``light_car_share``), that share of the cars (a hash of
+    car and string, so no random draw moves) is a light box or tank car, brighter than the
+    ballast, whatever the string's kind.
+    """
     for i, string in enumerate(strings):
         window = pixel_window(site.region, string.x0, string.y0, string.x1, string.y1)
         gx, gy = fine_coords(site.region, window, SUB)
@@ -134,4 +142,21 @@ def paint_railcars(refl: F32, site: SiteMap, strings: tuple[RailcarString, ...])
             colour += sp.spec(_CAR_COLOURS[string.kind]) * body * jitter
             if string.kind == "tank":
                 colour += np.float32(0.05) * (body & (np.abs(v) < 0.4))
+        if light_share > 0:
+            _paint_light(colour, body, car, i, light_share)
         composite(refl, window, body.astype(np.float32), colour, SUB)
+
+
+def _paint_light(
+    colour: F32,
+    body: NDArray[np.bool_],
+    car: NDArray[np.int64],
+    string: int,
+    share: float,
+) -> None:
+    """Repaint a ``share`` of the cars as light box cars and light tank cars (in place)."""
+    light = body & (cell_hash(car, np.ones_like(car), string + 11) < share)
+    tank = cell_hash(car, np.full_like(car, 2), string + 13) < 0.5
+    colour[:, light] = 0.0
+    colour += sp.spec(sp.CAR_LIGHT_BOX) * (light & ~tank)
+    colour += sp.spec(sp.CAR_LIGHT_TANK) * (light & tank)

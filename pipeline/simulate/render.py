@@ -1,7 +1,8 @@
 """Render one acquisition: pure numpy, deterministic from the scenario's seed and the date.
 
-Per site: surface (season, sun, snow, sea state) -> ships or railcars on a sub-pixel grid ->
-PSF blur (Gaussian, sigma 0.5 px) -> SCL -> clouds, cirrus and shadows -> sensor noise ->
+Per site: surface (season, sun, snow, sea state, harbour ice) -> ships or railcars on a
+sub-pixel grid -> PSF blur (Gaussian, sigma 0.5 px) -> the scene's misregistration shift
+(:mod:`pipeline.simulate.hostile`) -> SCL -> clouds, cirrus and shadows -> sensor noise ->
 quantisation to the DN grid (so the reflectance here is exactly what a reader gets back).
 Every random draw comes from its own stream keyed by ``(seed, date, stream, site)``, so
 changing a site's activity does not move the clouds, and a date renders the same whatever
@@ -24,6 +25,7 @@ from scipy import ndimage
 
 from pipeline.simulate.atmosphere import apply_sky, cloudy_states, sky
 from pipeline.simulate.classify import classify
+from pipeline.simulate.conditions import scene_shift
 from pipeline.simulate.geography import site_map
 from pipeline.simulate.grid import (
     EPSG,
@@ -35,6 +37,7 @@ from pipeline.simulate.grid import (
     Region,
     aoi_mask,
 )
+from pipeline.simulate.hostile import as_mask, harbour_ice, misregister, paint_ice
 from pipeline.simulate.noise import F32, block_mean
 from pipeline.simulate.placement import in_aoi, place_objects
 from pipeline.simulate.railcars import (
@@ -165,23 +168,35 @@ def _render_site(
     day = info.date
     site = site_map(reg.aoi)
     refl, snow = surface(site, info, sky_weather, stream(scenario, day, "surface", index))
+    activity = scenario.site(reg.aoi)
+    if activity.metric == "ships" and day.month in scenario.world.sea_ice_months:
+        irng = stream(scenario, day, "sea-ice", index)
+        paint_ice(refl, snow, harbour_ice(site, irng), irng)
     orng = stream(scenario, day, "objects", index)
     ships, strings = place_objects(scenario, reg.aoi, site, day, sky_weather.wind_from, orng)
     zeros = np.zeros(refl.shape[1:], np.float32)
     ship_cover, ship_cloud = zeros, zeros
-    if scenario.site(reg.aoi).metric == "ships":
+    if activity.metric == "ships":
         ship_cover, ship_cloud = paint_ships(
             refl, site, ships, (info.sun_azimuth, info.sun_elevation)
         )
     else:
-        paint_railcars(refl, site, strings)
+        paint_railcars(refl, site, strings, activity.keys.light_car_share or 0.0)
     refl = ndimage.gaussian_filter(refl, sigma=(0, PSF_SIGMA, PSF_SIGMA), truncate=3.0)
     crng = stream(scenario, day, "clouds", index)
     clouds = sky(reg, info, cloudy, sky_weather.wind_from, crng)
     stacks = (
         site.bright_stacks if crng.random() < STACKS_AS_CLOUD else np.zeros_like(site.bright_stacks)
     )
-    scl = classify(refl, site.water_fraction, snow, ship_cover, ship_cloud, stacks, clouds, crng)
+    water = site.water_fraction
+    shift = scene_shift(scenario, day)
+    if shift != (0.0, 0.0):
+        refl = misregister(refl, shift)
+        water, snow, ship_cover, ship_cloud, moved = misregister(
+            np.stack([water, snow, ship_cover, ship_cloud, stacks.astype(np.float32)]), shift
+        )
+        stacks = as_mask(moved)
+    scl = classify(refl, water, snow, ship_cover, ship_cloud, stacks, clouds, crng)
     toa = apply_sky(refl, clouds)
     nrng = stream(scenario, day, "noise", index)
     sigma = np.sqrt(NOISE_FLOOR**2 + (NOISE_GAIN * toa) ** 2)

@@ -21,9 +21,11 @@ older scenario files give the same archive byte for byte. The realistic Rason va
 - per activity step: ``dwell_days`` (ships stay ~4-12 days, trains ~3), ``zone`` and
   ``length_m = [min, max]`` (ships).
 
-Not rendered yet (issue 13 part B): ``haze``, ``shadows``, ``[[aoi.structure]]``,
-``light_car_share``, harbour ice (``sea_ice_months``) and the misregistration shift. They are
-parsed, validated, stored and (where they are truth) recorded in the truth files.
+Rendered (issue 13 part B, :mod:`pipeline.simulate.hostile` and
+:mod:`pipeline.simulate.railcars`): the misregistration shift, harbour ice
+(``sea_ice_months``) and ``light_car_share``. Not rendered yet: ``haze``, ``shadows`` and
+``[[aoi.structure]]``. All are parsed, validated, stored and (where they are truth) recorded in
+the truth files.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ class SiteKeys:
     structures: tuple[StructureSpec, ...] = ()
     """Things built mid-series (not rendered yet)."""
     light_car_share: float | None = None
-    """Share of box and tank cars (not rendered yet); None keeps today's mix."""
+    """Share of the cars drawn as light box and tank cars; None keeps today's mix."""
 
     @property
     def is_default(self) -> bool:

@@ -76,6 +76,10 @@ CAR_RUST: Final[Spectrum] = (0.055, 0.060, 0.105, 0.180, 0.230)
 CAR_ORE: Final[Spectrum] = (0.060, 0.055, 0.110, 0.170, 0.210)
 CAR_TANK: Final[Spectrum] = (0.035, 0.036, 0.038, 0.045, 0.050)
 CAR_BOX: Final[Spectrum] = (0.060, 0.058, 0.095, 0.150, 0.180)
+#: Light cars (issue 13 ``light_car_share``): white-painted refrigerated box cars and bare
+#: aluminium or white tank cars, brighter than the ballast in every band.
+CAR_LIGHT_BOX: Final[Spectrum] = (0.300, 0.310, 0.315, 0.340, 0.300)
+CAR_LIGHT_TANK: Final[Spectrum] = (0.380, 0.385, 0.390, 0.410, 0.350)
 # --- atmosphere ---------------------------------------------------------------------------
 CLOUD: Final[Spectrum] = (0.72, 0.71, 0.70, 0.68, 0.46)
 CIRRUS: Final[Spectrum] = (0.42, 0.41, 0.40, 0.39, 0.20)
