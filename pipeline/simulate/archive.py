@@ -11,7 +11,7 @@ Layout of ``out/``::
     truth-objects.ndjson              every ship and railcar string, per scene and AOI
     truth_zones.csv                   scene_id, aoi, zone, ships, railcars
     truth_objects.csv                 scene_id, aoi, kind, object_id, zone, length_m, x, y
-    truth_scenes.csv                  scene_id, date, cloud_probability, snow, sea_ice, shift
+    truth_scenes.csv                  scene_id, date, cloud_probability, snow, sea_ice, shift, haze
     scenario.toml, README.txt
 
 Nothing is ever half-written: everything goes to a temporary folder beside ``out`` which

@@ -10,6 +10,15 @@ cover), on average over the year: it is higher in the July monsoon and lower in 
 correlated (a Gaussian copula with correlation :data:`SITE_CORRELATION` keeps each AOI's
 marginal probability exact).
 Other scenes are clear (45 %) or partly cloudy.
+
+Haze (issue 13, ``haze = s``): the surface reflectances assume an aerosol optical thickness
+of :data:`AOT_550` at 550 nm, which the L2A correction removes. A scene's aerosol load is that
+times a factor drawn from a lognormal with spread ``s``
+(:func:`pipeline.simulate.conditions.scene_haze`); the part the correction does not remove
+(:func:`apply_haze`) adds path reflectance and takes away transmitted light, with an
+Angstrom exponent of :data:`ANGSTROM`, so hazy scenes are brighter and flatter in the blue
+and green and barely change in the NIR and SWIR; clearer scenes than usual are a little
+over-corrected (darker).
 """
 
 from __future__ import annotations
@@ -37,6 +46,16 @@ SHADOW_MIN: Final = 0.35
 _COARSE: Final = 4  # cloud fields are drawn at 40 m and up-sampled
 #: Chance of a cirrus veil in any scene.
 CIRRUS_CHANCE: Final = 0.15
+#: Aerosol optical thickness at 550 nm behind the surface reflectances (a clear coastal day).
+AOT_550: Final = 0.15
+#: Angstrom exponent of the aerosol (continental haze and dust).
+ANGSTROM: Final = 1.3
+#: Band centres (blue, green, red, nir, swir16), nm.
+BAND_NM: Final = (490.0, 560.0, 665.0, 842.0, 1610.0)
+#: Aerosol path reflectance per unit optical thickness and air mass (single scattering).
+PATH_PER_AOT: Final = 0.05
+#: Share of the light scattered out of the beam that still arrives (aerosols scatter forwards).
+DIFFUSE_SHARE: Final = 0.8
 
 
 def _phi(z: float) -> float:
@@ -173,4 +192,17 @@ def apply_sky(refl: F32, clouds: Sky) -> F32:
         out = out * (1 - clouds.cloud[None]) + sp.spec(sp.CLOUD) * (clouds.cloud * brightness)[None]
     if clouds.cirrus.any():
         out = out * (1 - 0.6 * clouds.cirrus[None]) + sp.spec(sp.CIRRUS) * clouds.cirrus[None]
+    return out.astype(np.float32)
+
+
+def apply_haze(refl: F32, factor: float, sun_elevation: float) -> F32:
+    """Reflectance seen through ``factor`` times the usual aerosol load (factor 1: unchanged)."""
+    extra = AOT_550 * (factor - 1.0)
+    tau = extra * (np.asarray(BAND_NM) / 550.0) ** -ANGSTROM
+    air_mass = 1.0 / math.sin(math.radians(max(sun_elevation, 10.0))) + 1.0  # sun + nadir view
+    trans = np.exp(-tau * air_mass * (1.0 - DIFFUSE_SHARE))
+    path = PATH_PER_AOT * tau * air_mass
+    out = refl * trans.astype(np.float32).reshape(5, 1, 1) + path.astype(np.float32).reshape(
+        5, 1, 1
+    )
     return out.astype(np.float32)

@@ -7,11 +7,15 @@
   :mod:`pipeline.simulate.hostile`);
 - ``shift_px``: the scene's ``(dx, dy)`` misregistration against the true grid, drawn from
   N(0, ``misregistration_px``) in 10 m pixels (:func:`scene_shift`; the pixels are shifted by
-  :mod:`pipeline.simulate.hostile`).
+  :mod:`pipeline.simulate.hostile`);
+- ``aot_factor``: the scene's aerosol load against the usual, drawn from a lognormal with
+  spread ``haze`` (:func:`scene_haze`; 1 without the key; rendered by
+  :func:`pipeline.simulate.atmosphere.apply_haze`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -29,6 +33,7 @@ SCENE_COLUMNS: Final = (
     "sea_ice",
     "shift_x_px",
     "shift_y_px",
+    "aot_factor",
 )
 
 
@@ -46,6 +51,8 @@ class SceneConditions:
     """Ice in the harbour basin."""
     shift_px: tuple[float, float]
     """``(dx, dy)`` shift against the true grid, 10 m pixels (east, north)."""
+    aot_factor: float = 1.0
+    """Aerosol optical thickness against the usual (``haze``)."""
 
     def row(self, day: str) -> dict[str, object]:
         """The scene's ``truth_scenes.csv`` row."""
@@ -57,6 +64,7 @@ class SceneConditions:
             "sea_ice": int(self.sea_ice),
             "shift_x_px": f"{self.shift_px[0]:.4f}",
             "shift_y_px": f"{self.shift_px[1]:.4f}",
+            "aot_factor": f"{self.aot_factor:.4f}",
         }
 
 
@@ -67,6 +75,14 @@ def scene_shift(scenario: Scenario, day: date) -> tuple[float, float]:
         return (0.0, 0.0)
     rng = stream(scenario, day, "misregistration")
     return (float(rng.normal(0, sigma)), float(rng.normal(0, sigma)))
+
+
+def scene_haze(scenario: Scenario, day: date) -> float:
+    """The scene's aerosol optical thickness factor: lognormal with spread ``haze`` (else 1)."""
+    spread = scenario.world.haze
+    if spread <= 0:
+        return 1.0
+    return float(math.exp(stream(scenario, day, "haze").normal(0, spread)))
 
 
 def scene_conditions(scenario: Scenario, index: int) -> SceneConditions:
@@ -82,4 +98,5 @@ def scene_conditions(scenario: Scenario, index: int) -> SceneConditions:
         snow=sky.snow > 0,
         sea_ice=month in world.sea_ice_months,
         shift_px=scene_shift(scenario, info.date),
+        aot_factor=scene_haze(scenario, info.date),
     )

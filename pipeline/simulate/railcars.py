@@ -109,6 +109,24 @@ _CAR_COLOURS: Final = {
 }
 
 
+def _cars(
+    gx: F32, gy: F32, string: RailcarString
+) -> tuple[F32, NDArray[np.int64], F32, NDArray[np.bool_]]:
+    """Across-track position, car number, position along the car and body mask per sub-pixel."""
+    heading = math.degrees(math.atan2(string.x1 - string.x0, string.y1 - string.y0))
+    u, v = oriented_coords(gx, gy, string.x0, string.y0, heading)
+    car = np.floor(u / CAR_PITCH).astype(np.int64)
+    within = u - car * CAR_PITCH
+    body = (car >= 0) & (car < string.n_cars) & (np.abs(v) <= CAR_WIDTH / 2)
+    body &= (within > (CAR_PITCH - CAR_BODY) / 2) & (within < (CAR_PITCH + CAR_BODY) / 2)
+    return v, car, within, body
+
+
+def car_bodies(gx: F32, gy: F32, string: RailcarString) -> NDArray[np.bool_]:
+    """Sub-pixels (eastings ``gx``, northings ``gy``) covered by the string's car bodies."""
+    return _cars(gx, gy, string)[3]
+
+
 def paint_railcars(
     refl: F32, site: SiteMap, strings: tuple[RailcarString, ...], light_share: float = 0.0
 ) -> None:
@@ -121,14 +139,9 @@ def paint_railcars(
     for i, string in enumerate(strings):
         window = pixel_window(site.region, string.x0, string.y0, string.x1, string.y1)
         gx, gy = fine_coords(site.region, window, SUB)
-        heading = math.degrees(math.atan2(string.x1 - string.x0, string.y1 - string.y0))
-        u, v = oriented_coords(gx, gy, string.x0, string.y0, heading)
-        car = np.floor(u / CAR_PITCH).astype(np.int64)
-        within = u - car * CAR_PITCH
-        body = (car >= 0) & (car < string.n_cars) & (np.abs(v) <= CAR_WIDTH / 2)
-        body &= (within > (CAR_PITCH - CAR_BODY) / 2) & (within < (CAR_PITCH + CAR_BODY) / 2)
+        v, car, within, body = _cars(gx, gy, string)
         jitter = 0.85 + 0.3 * cell_hash(car, np.zeros_like(car), i)
-        colour = np.zeros((5, *u.shape), np.float32)
+        colour = np.zeros((5, *v.shape), np.float32)
         if string.kind == "container-flat":
             pick = np.minimum(
                 (cell_hash(car, (within > CAR_PITCH / 2).astype(np.int64), i + 5) * 8).astype(

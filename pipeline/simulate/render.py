@@ -1,8 +1,9 @@
 """Render one acquisition: pure numpy, deterministic from the scenario's seed and the date.
 
-Per site: surface (season, sun, snow, sea state, harbour ice) -> ships or railcars on a
-sub-pixel grid -> PSF blur (Gaussian, sigma 0.5 px) -> the scene's misregistration shift
-(:mod:`pipeline.simulate.hostile`) -> SCL -> clouds, cirrus and shadows -> sensor noise ->
+Per site: surface (season, sun, snow, sea state, harbour ice) -> cast shadows
+(:mod:`pipeline.simulate.shadows`) -> ships or railcars on a sub-pixel grid -> PSF blur
+(Gaussian, sigma 0.5 px) -> the scene's misregistration shift
+(:mod:`pipeline.simulate.hostile`) -> haze -> SCL -> clouds, cirrus and shadows -> sensor noise ->
 quantisation to the DN grid (so the reflectance here is exactly what a reader gets back).
 Every random draw comes from its own stream keyed by ``(seed, date, stream, site)``, so
 changing a site's activity does not move the clouds, and a date renders the same whatever
@@ -23,9 +24,9 @@ from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from pipeline.simulate.atmosphere import apply_sky, cloudy_states, sky
+from pipeline.simulate.atmosphere import apply_haze, apply_sky, cloudy_states, sky
 from pipeline.simulate.classify import classify
-from pipeline.simulate.conditions import scene_shift
+from pipeline.simulate.conditions import scene_haze, scene_shift
 from pipeline.simulate.geography import site_map
 from pipeline.simulate.grid import (
     EPSG,
@@ -46,6 +47,7 @@ from pipeline.simulate.railcars import (
 )
 from pipeline.simulate.scenario import Scenario
 from pipeline.simulate.schedule import SceneInfo, scene_info
+from pipeline.simulate.shadows import shade_railcars, shade_water
 from pipeline.simulate.ships import Ship, paint_ships
 from pipeline.simulate.streams import stream
 from pipeline.simulate.surface import Weather, surface, weather
@@ -176,11 +178,15 @@ def _render_site(
     ships, strings = place_objects(scenario, reg.aoi, site, day, sky_weather.wind_from, orng)
     zeros = np.zeros(refl.shape[1:], np.float32)
     ship_cover, ship_cloud = zeros, zeros
+    sun = (info.sun_azimuth, info.sun_elevation)
+    shadows = bool(scenario.world.shadows)
+    if shadows:
+        shade_water(refl, site, info)
     if activity.metric == "ships":
-        ship_cover, ship_cloud = paint_ships(
-            refl, site, ships, (info.sun_azimuth, info.sun_elevation)
-        )
+        ship_cover, ship_cloud = paint_ships(refl, site, ships, sun, shadow_on_land=shadows)
     else:
+        if shadows:
+            shade_railcars(refl, site, strings, sun)
         paint_railcars(refl, site, strings, activity.keys.light_car_share or 0.0)
     refl = ndimage.gaussian_filter(refl, sigma=(0, PSF_SIGMA, PSF_SIGMA), truncate=3.0)
     crng = stream(scenario, day, "clouds", index)
@@ -196,6 +202,9 @@ def _render_site(
             np.stack([water, snow, ship_cover, ship_cloud, stacks.astype(np.float32)]), shift
         )
         stacks = as_mask(moved)
+    aot = scene_haze(scenario, day)
+    if aot != 1.0:
+        refl = apply_haze(refl, aot, info.sun_elevation)
     scl = classify(refl, water, snow, ship_cover, ship_cloud, stacks, clouds, crng)
     toa = apply_sky(refl, clouds)
     nrng = stream(scenario, day, "noise", index)

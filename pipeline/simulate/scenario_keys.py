@@ -21,11 +21,12 @@ older scenario files give the same archive byte for byte. The realistic Rason va
 - per activity step: ``dwell_days`` (ships stay ~4-12 days, trains ~3), ``zone`` and
   ``length_m = [min, max]`` (ships).
 
-Rendered (issue 13 part B, :mod:`pipeline.simulate.hostile` and
-:mod:`pipeline.simulate.railcars`): the misregistration shift, harbour ice
-(``sea_ice_months``) and ``light_car_share``. Not rendered yet: ``haze``, ``shadows`` and
-``[[aoi.structure]]``. All are parsed, validated, stored and (where they are truth) recorded in
-the truth files.
+Rendered (issue 13 part B, :mod:`pipeline.simulate.hostile`,
+:mod:`pipeline.simulate.railcars`, :mod:`pipeline.simulate.shadows` and
+:mod:`pipeline.simulate.atmosphere`): the misregistration shift, harbour ice
+(``sea_ice_months``), ``light_car_share``, ``shadows`` and ``haze`` (the per-scene aerosol
+factor is recorded in ``truth_scenes.csv``). Not rendered yet: ``[[aoi.structure]]``. All
+are parsed, validated, stored and (where they are truth) recorded in the truth files.
 """
 
 from __future__ import annotations
@@ -81,9 +82,9 @@ class WorldKeys:
     misregistration_px: float = 0.0
     """Standard deviation of each scene's shift against the true grid, 10 m pixels."""
     haze: float = 0.0
-    """Day-to-day spread of aerosol optical thickness (not rendered yet)."""
+    """Day-to-day spread of aerosol optical thickness (lognormal sigma of a per-scene factor)."""
     shadows: bool | None = None
-    """Cast shadows of everything (not rendered yet); None keeps today's rendering."""
+    """Cast shadows of everything (true); None or false keep today's partial shadows."""
 
     def toml_lines(self) -> list[str]:
         """The keys that are not defaults, as TOML lines."""

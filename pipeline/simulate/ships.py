@@ -241,7 +241,12 @@ def _ship_shadow(gx: F32, gy: F32, ship: Ship, sun: tuple[float, float]) -> F32:
 
 
 def paint_ships(
-    refl: F32, site: SiteMap, ships: tuple[Ship, ...], sun: tuple[float, float]
+    refl: F32,
+    site: SiteMap,
+    ships: tuple[Ship, ...],
+    sun: tuple[float, float],
+    *,
+    shadow_on_land: bool = False,
 ) -> tuple[F32, F32]:
     """Draw ships and their shadows into ``refl`` (in place).
 
@@ -250,6 +255,7 @@ def paint_ships(
         site: The site's map.
         ships: Ships to draw.
         sun: Sun ``(azimuth, elevation)`` in degrees, for the shadows on the water.
+        shadow_on_land: The shadows also fall on quays and moored ships (``shadows = true``).
 
     Returns:
         Ship coverage per pixel, and the coverage of ships this scene's SCL calls cloud.
@@ -266,8 +272,8 @@ def paint_ships(
         u, v = oriented_coords(gx, gy, ship.x, ship.y, ship.heading_deg)
         cover, colour = _ship_pixels(u, v, ship, i)
         shade = block_mean(_ship_shadow(gx, gy, ship, sun) * (1 - cover), SUB)
-        water = site.water_fraction[window]
-        refl[(slice(None), *window)] *= 1 - SHIP_SHADOW_LOSS * shade * water
+        ground = 1.0 if shadow_on_land else site.water_fraction[window]
+        refl[(slice(None), *window)] *= 1 - SHIP_SHADOW_LOSS * shade * ground
         composite(refl, window, cover, colour, SUB)
         area = block_mean(cover, SUB)
         total[window] = np.maximum(total[window], area)

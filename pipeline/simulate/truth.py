@@ -119,7 +119,8 @@ Layout
   truth_zones.csv     scene_id, aoi, zone, ships, railcars (ships: harbour = at berth)
   truth_objects.csv   scene_id, aoi, kind, object_id, zone, length_m, x, y (UTM, centre);
                       object_id persists across the scenes of one stay
-  truth_scenes.csv    scene_id, date, cloud_probability, snow, sea_ice, shift_x_px, shift_y_px
+  truth_scenes.csv    scene_id, date, cloud_probability, snow, sea_ice, shift_x_px, shift_y_px,
+                      aot_factor
 
 Grid: EPSG:32652 on the real 52TFM pixel grid (origin x=600000, y=4700040); one window
 x 603800-637400, y 4672300-4700040 spans both sites. Only each AOI plus a 1 km margin

@@ -1,4 +1,4 @@
-"""Issue 13, part B: the hostile world in the pixels (misregistration, harbour ice, light cars)."""
+"""Issue 13, part B: the hostile world in the pixels (shift, ice, light cars, shadows, haze)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from skimage.registration import phase_cross_correlation
 
 from pipeline.simulate import parse_scenario
 from pipeline.simulate import spectra as sp
+from pipeline.simulate.atmosphere import apply_haze
 from pipeline.simulate.classify import SNOW, WATER
-from pipeline.simulate.conditions import scene_shift
+from pipeline.simulate.conditions import scene_conditions, scene_haze, scene_shift
 from pipeline.simulate.geography import site_map
 from pipeline.simulate.hostile import basin
 from pipeline.simulate.render import render_scene
 from pipeline.simulate.scenario import Scenario
+from pipeline.simulate.schedule import scene_info
+from pipeline.simulate.shadows import building_shadow, shadow_offset
 
 
 def _scenario(
@@ -86,3 +89,95 @@ def test_light_cars_are_brighter_than_ballast(light: bool) -> None:
         assert np.median(cars[under] - bare[under]) > 0.01
     else:
         assert np.median(cars[under] - bare[under]) < 0.0
+
+
+def test_shadows_are_longer_in_december_and_point_away_from_the_sun() -> None:
+    """At ~02:16 UTC the sun is ~25 deg high in December and ~70 deg in June, to the south."""
+    scenario = _scenario("", start="2022-06-02")
+    june, december = (
+        scene_info(scenario, date(2022, 6, 12)),
+        scene_info(scenario, date(2022, 12, 19)),
+    )
+    assert 20 < december.sun_elevation < 30 < 65 < june.sun_elevation < 75
+    winter = shadow_offset(20.0, (december.sun_azimuth, december.sun_elevation))
+    summer = shadow_offset(20.0, (june.sun_azimuth, june.sun_elevation))
+    assert np.hypot(*winter) == pytest.approx(20.0 / np.tan(np.radians(december.sun_elevation)))
+    assert np.hypot(*winter) > 3 * np.hypot(*summer)
+    assert winter[1] > 0  # the sun is in the south: shadows point north
+    assert summer[1] > 0
+
+
+def test_a_crane_shades_the_ground_north_of_it_and_nothing_else() -> None:
+    """A 40 m mast: a long shadow northwards in December, a short one in June; open ground stays."""
+    scenario = _scenario("", start="2022-06-02")
+    heights = np.zeros((60, 60), np.float32)
+    heights[40, 30] = 40.0
+    lengths = {}
+    for day in (date(2022, 6, 12), date(2022, 12, 19)):
+        shadow = building_shadow(heights, scene_info(scenario, day))
+        assert shadow[41:, :].max() == 0.0  # nothing south of the mast
+        assert shadow[:, :20].max() == 0.0  # nor far to the side
+        rows = np.nonzero(shadow.max(axis=1) > 0.2)[0]
+        lengths[day.month] = 40 - int(rows.min())
+    assert lengths[12] >= 3 * lengths[6] > 0
+
+
+def test_railcar_shadows_darken_more_ground_in_december() -> None:
+    """Rendered: pixels darkened by ``shadows = true`` per car, December against June."""
+    per_car = {}
+    for day in (date(2022, 6, 12), date(2022, 12, 19)):
+        kind = render_scene(_scenario("", railcars=150, start="2022-06-02"), day)
+        dark = render_scene(_scenario("shadows = true", railcars=150, start="2022-06-02"), day)
+        assert dark.truth == kind.truth  # shadows are not truth
+        diff = dark.sites["tumangang-rail"].reflectance - kind.sites["tumangang-rail"].reflectance
+        assert diff.max() <= 0.0005  # shadows only darken (one DN of rounding)
+        per_car[day.month] = (diff[2] < -0.005).sum() / kind.truth["tumangang-rail"].railcars
+    assert per_car[6] > 0
+    assert per_car[12] > 1.5 * per_car[6]
+
+
+def test_shadows_false_or_absent_render_the_same_pixels() -> None:
+    """Without ``shadows = true`` the pixels are today's (ship shadows on water only)."""
+    day = date(2022, 5, 11)
+    plain = render_scene(_scenario("", ships=4, railcars=80), day)
+    off = render_scene(_scenario("shadows = false\nhaze = 0.0", ships=4, railcars=80), day)
+    on = render_scene(_scenario("shadows = true", ships=4, railcars=80), day)
+    for aoi, site in plain.sites.items():
+        for band, dn in site.dn.items():
+            assert np.array_equal(dn, off.sites[aoi].dn[band]), (aoi, band)
+        assert not np.array_equal(site.dn["red"], on.sites[aoi].dn["red"]), aoi
+
+
+def _dark_water(scene_refl: np.ndarray) -> np.ndarray:
+    dark: np.ndarray = (scene_refl[3] < 0.03) & (scene_refl[1] < 0.08)
+    return dark
+
+
+def test_haze_spreads_dark_water_blue_from_scene_to_scene() -> None:
+    """``haze = 0.6``: per-scene AOT factors spread dark-water blue; absent, nothing moves."""
+    hazy, clear = _scenario("haze = 0.6"), _scenario("")
+    day = date(2022, 5, 11)
+    base = render_scene(clear, day).sites["rajin-port"].reflectance
+    water = _dark_water(base)
+    assert water.sum() > 1000
+    patch = base[:, water][:, :, None]
+    elevation = scene_info(clear, day).sun_elevation
+    blues: dict[str, list[float]] = {"hazy": [], "clear": []}
+    for i, when in enumerate(hazy.dates[:30]):
+        for name, scenario in (("hazy", hazy), ("clear", clear)):
+            factor = scene_haze(scenario, when)
+            assert scene_conditions(scenario, i).aot_factor == factor
+            seen = patch if factor == 1.0 else apply_haze(patch, factor, elevation)
+            blues[name].append(float(seen[0].mean()))
+    assert np.std(blues["clear"]) == 0.0
+    assert np.std(blues["hazy"]) > 0.004
+    # One rendered scene: the hazy one is brighter in the blue where the factor is above 1.
+    when = max(hazy.dates[:12], key=lambda d: scene_haze(hazy, d))
+    assert scene_haze(hazy, when) > 1.3
+    seen = render_scene(hazy, when).sites["rajin-port"].reflectance
+    plain = render_scene(clear, when).sites["rajin-port"].reflectance
+    water = _dark_water(plain)
+    blue = float(np.median(seen[0][water] - plain[0][water]))
+    nir = float(np.median(seen[3][water] - plain[3][water]))
+    assert blue > 0.005
+    assert blue > 1.5 * abs(nir)  # aerosol optical thickness falls off as wavelength^-1.3
