@@ -1,6 +1,7 @@
 """Render one acquisition: pure numpy, deterministic from the scenario's seed and the date.
 
-Per site: surface (season, sun, snow, sea state, harbour ice) -> cast shadows
+Per site: surface (season, sun, snow, sea state, harbour ice) -> structures built mid-series
+(:mod:`pipeline.simulate.structures`) -> cast shadows
 (:mod:`pipeline.simulate.shadows`) -> ships or railcars on a sub-pixel grid -> PSF blur
 (Gaussian, sigma 0.5 px) -> the scene's misregistration shift
 (:mod:`pipeline.simulate.hostile`) -> haze -> SCL -> clouds, cirrus and shadows -> sensor noise ->
@@ -50,6 +51,7 @@ from pipeline.simulate.schedule import SceneInfo, scene_info
 from pipeline.simulate.shadows import shade_railcars, shade_water
 from pipeline.simulate.ships import Ship, paint_ships
 from pipeline.simulate.streams import stream
+from pipeline.simulate.structures import paint_structures
 from pipeline.simulate.surface import Weather, surface, weather
 
 BANDS: Final = ("blue", "green", "red", "nir", "swir16")
@@ -174,6 +176,12 @@ def _render_site(
     if activity.metric == "ships" and day.month in scenario.world.sea_ice_months:
         irng = stream(scenario, day, "sea-ice", index)
         paint_ice(refl, snow, harbour_ice(site, irng), irng)
+    built = None
+    if activity.keys.structures:
+        srng = stream(scenario, day, "structures", index)
+        built = paint_structures(
+            refl, snow, site, reg.aoi, activity.keys.structures, day, sky_weather.snow, srng
+        )
     orng = stream(scenario, day, "objects", index)
     ships, strings = place_objects(scenario, reg.aoi, site, day, sky_weather.wind_from, orng)
     zeros = np.zeros(refl.shape[1:], np.float32)
@@ -194,7 +202,7 @@ def _render_site(
     stacks = (
         site.bright_stacks if crng.random() < STACKS_AS_CLOUD else np.zeros_like(site.bright_stacks)
     )
-    water = site.water_fraction
+    water = site.water_fraction if built is None else site.water_fraction * (1 - built)
     shift = scene_shift(scenario, day)
     if shift != (0.0, 0.0):
         refl = misregister(refl, shift)

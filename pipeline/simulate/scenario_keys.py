@@ -22,11 +22,12 @@ older scenario files give the same archive byte for byte. The realistic Rason va
   ``length_m = [min, max]`` (ships).
 
 Rendered (issue 13 part B, :mod:`pipeline.simulate.hostile`,
-:mod:`pipeline.simulate.railcars`, :mod:`pipeline.simulate.shadows` and
-:mod:`pipeline.simulate.atmosphere`): the misregistration shift, harbour ice
-(``sea_ice_months``), ``light_car_share``, ``shadows`` and ``haze`` (the per-scene aerosol
-factor is recorded in ``truth_scenes.csv``). Not rendered yet: ``[[aoi.structure]]``. All
-are parsed, validated, stored and (where they are truth) recorded in the truth files.
+:mod:`pipeline.simulate.railcars`, :mod:`pipeline.simulate.shadows`,
+:mod:`pipeline.simulate.atmosphere` and :mod:`pipeline.simulate.structures`): the
+misregistration shift, harbour ice (``sea_ice_months``), ``light_car_share``, ``shadows``,
+``haze`` (the per-scene aerosol factor is recorded in ``truth_scenes.csv``) and
+``[[aoi.structure]]`` (from its ``from`` date, at fixed places per kind; not in the truth).
+All are parsed, validated, stored and (where they are truth) recorded in the truth files.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class BerthSpec:
 
 @dataclass(frozen=True)
 class StructureSpec:
-    """Something built mid-series (not rendered yet)."""
+    """Something built mid-series (drawn by :mod:`pipeline.simulate.structures`)."""
 
     start: date
     """First day it stands."""
@@ -141,7 +142,7 @@ class SiteKeys:
     berths: tuple[BerthSpec, ...] = ()
     """Usually occupied berths (ports)."""
     structures: tuple[StructureSpec, ...] = ()
-    """Things built mid-series (not rendered yet)."""
+    """Things built mid-series (ground, not truth objects)."""
     light_car_share: float | None = None
     """Share of the cars drawn as light box and tank cars; None keeps today's mix."""
 

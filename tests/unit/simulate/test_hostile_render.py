@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from skimage.registration import phase_cross_correlation
 
 from pipeline.simulate import parse_scenario
@@ -19,6 +20,8 @@ from pipeline.simulate.render import render_scene
 from pipeline.simulate.scenario import Scenario
 from pipeline.simulate.schedule import scene_info
 from pipeline.simulate.shadows import building_shadow, shadow_offset
+from pipeline.simulate.streams import stream
+from pipeline.simulate.structures import SLOTS, footprint_cover, paint_structures
 
 
 def _scenario(
@@ -181,3 +184,103 @@ def test_haze_spreads_dark_water_blue_from_scene_to_scene() -> None:
     nir = float(np.median(seen[3][water] - plain[3][water]))
     assert blue > 0.005
     assert blue > 1.5 * abs(nir)  # aerosol optical thickness falls off as wavelength^-1.3
+
+
+_BUILT = "2022-06-01"
+
+
+def _footprint(aoi: str, kind: str) -> tuple[NDArray[np.bool_], tuple[slice, slice]]:
+    """The pixels fully inside the first slot of a structure kind, and their window."""
+    cover, window = footprint_cover(site_map(aoi), SLOTS[aoi][kind][0])
+    return cover > 0.99, window
+
+
+def _built(port: tuple[str, ...], rail: tuple[str, ...] = ()) -> Scenario:
+    def tables(kinds: tuple[str, ...]) -> str:
+        return "".join(f'[[aoi.structure]]\nfrom = "{_BUILT}"\nkind = "{k}"\n' for k in kinds)
+
+    return parse_scenario(
+        'seed = 5\nstart = "2022-05-01"\nend = "2022-12-31"\nrevisit_days = 5\n'
+        "cloud_probability = 0.0\n"
+        '[[aoi]]\nid = "rajin-port"\nactivity = [ { from = "2021-01-01", ships = 0 } ]\n'
+        + tables(port)
+        + '[[aoi]]\nid = "tumangang-rail"\n'
+        'activity = [ { from = "2021-01-01", railcars = 0 } ]\n' + tables(rail),
+        where="structures.toml",
+    )
+
+
+def _pixels(scenario: Scenario, day: date, aoi: str, kind: str) -> NDArray[np.float32]:
+    """``(5, n)`` reflectance of a structure's footprint."""
+    inside, window = _footprint(aoi, kind)
+    refl = render_scene(scenario, day).sites[aoi].reflectance[(slice(None), *window)]
+    return refl[:, inside]
+
+
+def test_pier_extension_turns_harbour_water_into_concrete() -> None:
+    """After ``from`` the tip of pier 2 reads as concrete (NIR ~0.22), not water (~0.02)."""
+    built, plain = _built(("pier-extension",)), _built(())
+    day = date(2022, 6, 5)
+    before = _pixels(plain, day, "rajin-port", "pier-extension")
+    after = _pixels(built, day, "rajin-port", "pier-extension")
+    assert before.shape[1] > 60
+    assert np.median(before[3]) < 0.05
+    assert np.median(after[3]) > 0.17
+    assert np.median(after[3] - before[3]) > 0.12
+    inside, window = _footprint("rajin-port", "pier-extension")
+    scl = render_scene(built, day).sites["rajin-port"].scl
+    scl10 = np.repeat(np.repeat(scl, 2, 0), 2, 1)[window][inside]
+    assert np.mean(scl10 == WATER) < 0.2
+
+
+def test_structures_leave_the_scenes_before_their_date_untouched() -> None:
+    """Before ``from`` both sites render exactly as without ``[[aoi.structure]]``."""
+    built = _built(("pier-extension", "building", "stockpile"), ("building", "stockpile"))
+    plain = _built(())
+    day = date(2022, 5, 26)
+    for aoi in ("rajin-port", "tumangang-rail"):
+        a, b = (render_scene(s, day).sites[aoi] for s in (built, plain))
+        assert np.array_equal(a.reflectance, b.reflectance), aoi
+        assert np.array_equal(a.scl, b.scl), aoi
+
+
+def test_building_is_a_bright_roof_and_stockpiles_are_dark_coal_and_reddish_ore() -> None:
+    """A white roof on land, a coal heap on pier 1 at Rajin, an ore heap at Tumangang."""
+    built = _built(("building", "stockpile"), ("building", "stockpile"))
+    plain = _built(())
+    day = date(2022, 6, 5)
+    roof = _pixels(built, day, "rajin-port", "building")
+    assert np.median(roof[0]) > 0.25
+    assert np.median(roof[0] - _pixels(plain, day, "rajin-port", "building")[0]) > 0.15
+    coal = _pixels(built, day, "rajin-port", "stockpile")
+    quay = _pixels(plain, day, "rajin-port", "stockpile")
+    assert np.median(quay[3] - coal[3]) > 0.1  # concrete -> coal
+    ore = _pixels(built, day, "tumangang-rail", "stockpile")
+    assert np.median(ore[2] / ore[1]) > 1.6  # reddish
+    assert np.median(_pixels(built, day, "tumangang-rail", "building")[0]) > 0.25
+
+
+def test_stockpile_size_varies_between_scenes() -> None:
+    """The heap's area changes a little from scene to scene (its own random stream)."""
+    built = _built(("stockpile",))
+    site = site_map("rajin-port")
+    structures = built.site("rajin-port").keys.structures
+    fp = SLOTS["rajin-port"]["stockpile"][0]
+    areas = []
+    for day in (date(2022, 6, 5), date(2022, 6, 10), date(2022, 6, 15)):
+        refl = np.zeros((5, *site.fixed_fraction.shape), np.float32)
+        snow = np.zeros(site.fixed_fraction.shape, np.float32)
+        rng = stream(built, day, "structures", 0)
+        covered = paint_structures(refl, snow, site, "rajin-port", structures, day, 0.0, rng)
+        assert covered is not None
+        areas.append(float(covered.sum()) * 100)  # m2
+    nominal = fp.length * fp.width
+    assert all(0.8 * nominal < area < 1.22 * nominal for area in areas), areas
+    assert max(areas) - min(areas) > 0.02 * nominal, areas
+    early = np.zeros((5, *site.fixed_fraction.shape), np.float32)
+    snow = np.zeros(site.fixed_fraction.shape, np.float32)
+    rng = stream(built, date(2022, 5, 31), "structures", 0)
+    assert (
+        paint_structures(early, snow, site, "rajin-port", structures, date(2022, 5, 31), 0, rng)
+        is None
+    )
