@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
+from pipeline.sources import NAMED_SOURCES
 from pipeline.types import Scene
 
 #: Bump when what makes up an origin changes, so that older keys are no longer found.
 ORIGIN_FORMAT: Final = "origin-1"
-#: The providers ``--source`` names (kept here so this module imports no source code).
-_NAMED: Final = ("earth-search", "planetary-computer", "cdse")
 
 
 def without_signing(href: str) -> str:
@@ -88,7 +87,7 @@ def source_identity(spec: str) -> str:
     """``--source`` as a stable identity: ``earth-search``, ``https://host/api``, or
     ``local:/absolute/path`` for a folder."""
     text = spec.strip()
-    if text in _NAMED:
+    if text in NAMED_SOURCES:
         return text
     if text.startswith(("http://", "https://")):
         return without_signing(text).rstrip("/")

@@ -76,12 +76,13 @@ def failed(scene: Scene, aoi: Aoi, reason: str) -> SceneOutcome:
     return SceneOutcome(observation, (), _provenance(scene, None))
 
 
-def _provenance(scene: Scene, reference: str | None) -> str:
-    """The scene's metadata, how its reference was made, and the identity of its pixels."""
+def _provenance(scene: Scene, reference: str | None, origin: str | None = None) -> str:
+    """The scene's metadata, how its reference was made, and the identity of its pixels
+    (``origin`` when the read already knows it)."""
     doc = {
         "scene": scene_summary(scene),
         "reference": reference,
-        "pixels": scene_origin(scene, BANDS),
+        "pixels": origin or scene_origin(scene, BANDS),
     }
     return json.dumps(doc, default=str)
 
@@ -104,7 +105,8 @@ def analyse_read(read: ChipRead, scene: Scene, aoi: Aoi, instrument: Instrument)
         observation = replace(observation, error=" ".join(observation.error.split()))
     if observation.status == "ok" and reference is not None:
         observation = replace(observation, reference_id=reference.reference_id)
-    return SceneOutcome(observation, result.detections, _provenance(scene, instrument.note))
+    provenance = _provenance(scene, instrument.note, read.origin)
+    return SceneOutcome(observation, result.detections, provenance)
 
 
 def process_scenes(

@@ -38,7 +38,7 @@ from pipeline.detect.reference import Reference
 from pipeline.errors import ReadError
 from pipeline.read.chip_cache import ChipCache
 from pipeline.read.chips import read_chip, read_chips
-from pipeline.read.pixel_origin import scene_origin
+from pipeline.read.pixel_origin import local_path, scene_origin
 from pipeline.run.stage_timer import stage
 from pipeline.sources import SceneSource
 from pipeline.types import Aoi, Chip, Scene
@@ -79,6 +79,9 @@ class ChipRead:
     """One-line reason, when not."""
     transient: bool = False
     """The failure may pass if the scene is read again in this run."""
+    origin: str | None = None
+    """Identity of the pixels read (:func:`pipeline.read.pixel_origin.scene_origin`), when
+    known."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,10 +136,7 @@ def is_transient(exc: BaseException) -> bool:
 
 def is_local(scene: Scene) -> bool:
     """Whether every asset of ``scene`` is a file on this machine (no URL, no ``/vsi`` path)."""
-    return all(
-        href.startswith("file://") or ("://" not in href and not href.startswith("/vsi"))
-        for href in (asset.href for asset in scene.assets.values())
-    )
+    return all(local_path(asset.href) is not None for asset in scene.assets.values())
 
 
 def may_pass(exc: BaseException, scene: Scene) -> bool:
@@ -186,15 +186,14 @@ def read_one(scene: Scene, aoi: Aoi, spec: ReadSpec) -> Chip:
     """
     with stage("read"):
         check_assets(scene)
-        cache = ChipCache(spec.cache_dir) if spec.cache_dir is not None else None
-        origin = scene_origin(scene, BANDS)
-        if cache is not None:
-            cached = cache.get(scene.id, origin, aoi)
-            if cached is not None:
-                return cached
+        if spec.cache_dir is None:
+            return read_chip(scene, aoi, settings=spec.settings, sign=spec.source.sign)
+        cache, origin = ChipCache(spec.cache_dir), scene_origin(scene, BANDS)
+        cached = cache.get(scene.id, origin, aoi)
+        if cached is not None:
+            return cached
         chip = read_chip(scene, aoi, settings=spec.settings, sign=spec.source.sign)
-        if cache is not None:
-            cache.put(chip, origin, aoi)
+        cache.put(chip, origin, aoi)
         return chip
 
 
@@ -232,10 +231,10 @@ def read_scene(scene: Scene, aois: Sequence[Aoi], spec: ReadSpec) -> list[ChipRe
     for aoi in aois:
         cached = chips[aoi.id]
         if cached is not None:
-            reads.append(ChipRead(scene.id, cached))
+            reads.append(ChipRead(scene.id, cached, origin=origin))
             continue
         try:
-            reads.append(ChipRead(scene.id, read_one(scene, aoi, spec)))
+            reads.append(ChipRead(scene.id, read_one(scene, aoi, spec), origin=origin))
         except Exception as exc:
             reads.append(_failure(scene, exc))
     return reads

@@ -23,7 +23,9 @@ from pipeline.simulate.railcars import (
     CAR_PITCH,
     RAILCAR_DISPERSION,
     RailcarString,
+    free_spot,
     place_railcars,
+    string_on,
 )
 from pipeline.simulate.scenario import Scenario
 from pipeline.simulate.schedule import scene_info
@@ -102,27 +104,15 @@ def _trains(
         remaining, size = int(stay.size), int(stay.size)
         while remaining > 0 and tracks:
             size = min(size, remaining)
-            span = size * CAR_PITCH
-            for k in own.permutation(len(tracks)):
-                track = tracks[int(k)]
-                if track.length < span + 20:
-                    continue
-                s0 = float(own.uniform(10, track.length - span - 10))
-                if any(s0 < b + 25 and s0 + span > a - 25 for a, b in used[track.name]):
-                    continue
-                used[track.name].append((s0, s0 + span))
-                ux, uy = (track.x1 - track.x0) / track.length, (track.y1 - track.y0) / track.length
-                strings.append(
-                    RailcarString(track.zone, track.name, track.x0 + ux * s0, track.y0 + uy * s0,
-                                  track.x0 + ux * (s0 + span), track.y0 + uy * (s0 + span), size,
-                                  kind, stay.object_id)
-                )  # fmt: skip
-                remaining -= size
-                break
-            else:
+            spot = free_spot(own, tracks, used, size * CAR_PITCH)
+            if spot is None:
                 if size == 1:
                     break
                 size = max(1, size // 2)
+                continue
+            track, s0 = spot
+            strings.append(string_on(track, s0, size, kind, stay.object_id))
+            remaining -= size
     return tuple(strings)
 
 

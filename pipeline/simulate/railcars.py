@@ -11,6 +11,7 @@ are split into strings of about 28 (a gamma draw), each put on a free stretch of
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -67,37 +68,54 @@ def place_railcars(
     size = 0
     while remaining > 0 and tracks:
         size = min(remaining, max(1, round(float(rng.gamma(2.0, 14.0))))) if size == 0 else size
-        span = size * CAR_PITCH
-        order = rng.permutation(len(tracks))
-        for k in order:
-            track = tracks[int(k)]
-            if track.length < span + 20:
-                continue
-            s0 = float(rng.uniform(10, track.length - span - 10))
-            if any(s0 < b + 25 and s0 + span > a - 25 for a, b in used[track.name]):
-                continue
-            used[track.name].append((s0, s0 + span))
-            ux, uy = (track.x1 - track.x0) / track.length, (track.y1 - track.y0) / track.length
-            strings.append(
-                RailcarString(
-                    zone=track.zone,
-                    track=track.name,
-                    x0=track.x0 + ux * s0,
-                    y0=track.y0 + uy * s0,
-                    x1=track.x0 + ux * (s0 + span),
-                    y1=track.y0 + uy * (s0 + span),
-                    n_cars=size,
-                    kind=weighted_choice(rng, CAR_KINDS),
-                )
-            )
-            remaining -= size
-            size = 0
-            break
-        else:
+        spot = free_spot(rng, tracks, used, size * CAR_PITCH)
+        if spot is None:
             if size == 1:
                 break
             size = max(1, size // 2)
+            continue
+        track, s0 = spot
+        strings.append(string_on(track, s0, size, weighted_choice(rng, CAR_KINDS)))
+        remaining -= size
+        size = 0
     return tuple(strings)
+
+
+def free_spot(
+    rng: np.random.Generator,
+    tracks: Sequence[Track],
+    used: dict[str, list[tuple[float, float]]],
+    span: float,
+) -> tuple[Track, float] | None:
+    """A free stretch of ``span`` metres on one of ``tracks`` (tried in random order), kept
+    25 m clear of the stretches in ``used``, which it joins; None when none is free."""
+    for k in rng.permutation(len(tracks)):
+        track = tracks[int(k)]
+        if track.length < span + 20:
+            continue
+        s0 = float(rng.uniform(10, track.length - span - 10))
+        if any(s0 < b + 25 and s0 + span > a - 25 for a, b in used[track.name]):
+            continue
+        used[track.name].append((s0, s0 + span))
+        return track, s0
+    return None
+
+
+def string_on(track: Track, s0: float, size: int, kind: str, object_id: str = "") -> RailcarString:
+    """A string of ``size`` cars on ``track`` from ``s0`` metres along it."""
+    span = size * CAR_PITCH
+    ux, uy = (track.x1 - track.x0) / track.length, (track.y1 - track.y0) / track.length
+    return RailcarString(
+        zone=track.zone,
+        track=track.name,
+        x0=track.x0 + ux * s0,
+        y0=track.y0 + uy * s0,
+        x1=track.x0 + ux * (s0 + span),
+        y1=track.y0 + uy * (s0 + span),
+        n_cars=size,
+        kind=kind,
+        object_id=object_id,
+    )
 
 
 _CAR_COLOURS: Final = {
