@@ -2,8 +2,15 @@
 
 The window sits on the real 52TFM pixel grid (EPSG:32652, origin x=600000, y=4700040,
 10 m pixels; the 20 m bands share the origin). It spans both sites, but only each site's
-*region* (the AOI plus a 1 km margin, clipped to the tile's northern edge) is painted;
-the rest is nodata and costs nothing in the sparse COGs.
+*region* is painted: the AOI's bounding box plus :data:`MARGIN_M`, clipped to the tile's
+northern edge. The rest is nodata and costs nothing in the sparse COGs, so an archive
+holds only the pixels a reader of the AOIs can ask for.
+
+The margin is what a read of the AOI can reach beyond its box: the PSF (a few pixels), a
+misregistered scene's shift (the stress scenario's 1 px standard deviation reaches 4 px),
+and the Fourier shift's wrap-around, which must stay inside the margin. 200 m (20 pixels)
+covers all three; it used to be 1 km, which tripled the bytes of an archive for pixels no
+one read.
 
 At Tumangang the AOI reaches to 340 m of the tile's northern edge (y=4700040), so the
 painted margin there is 340 m, as in real 52TFM products (52TFN covers the rest).
@@ -32,10 +39,12 @@ TILE: Final = "52TFM"
 TILE_ORIGIN_X: Final = 600000.0
 TILE_ORIGIN_Y: Final = 4700040.0
 PIXEL_M: Final = 10.0
+#: Painted margin around each AOI's bounding box, metres (see the module docstring).
+MARGIN_M: Final = 200.0
 #: Window bounds (UTM metres): west of Rajin's margin to east of Tumangang's, tile top down.
-WINDOW_WEST: Final = 603800.0
-WINDOW_EAST: Final = 637400.0
-WINDOW_SOUTH: Final = 4672300.0
+WINDOW_WEST: Final = 604600.0
+WINDOW_EAST: Final = 636600.0
+WINDOW_SOUTH: Final = 4673100.0
 WINDOW_NORTH: Final = TILE_ORIGIN_Y
 
 
@@ -117,9 +126,11 @@ def fine_coords(
     return gx, gy
 
 
+#: The AOIs' bounding boxes (of aoi/*.geojson in EPSG:32652) plus :data:`MARGIN_M`;
+#: ``test_regions_hold_each_aoi_with_its_margin`` checks them against the AOI files.
 REGIONS: Final = (
-    Region("rajin-port", 603800.0, 4672300.0, 611800.0, 4680300.0),
-    Region("tumangang-rail", 630000.0, 4695300.0, 637400.0, TILE_ORIGIN_Y),
+    Region("rajin-port", 604600.0, 4673100.0, 611000.0, 4679500.0),
+    Region("tumangang-rail", 630800.0, 4696100.0, 636600.0, TILE_ORIGIN_Y),
 )
 WINDOW_HEIGHT: Final = round((WINDOW_NORTH - WINDOW_SOUTH) / PIXEL_M)
 WINDOW_WIDTH: Final = round((WINDOW_EAST - WINDOW_WEST) / PIXEL_M)

@@ -11,7 +11,15 @@ import math
 from typing import Any, Final
 
 from pipeline.simulate.atmosphere import CIRRUS_MIN, CLOUD_MIN, SHADOW_MIN
-from pipeline.simulate.grid import utm_to_lonlat, window_pixel
+from pipeline.simulate.grid import (
+    MARGIN_M,
+    WINDOW_EAST,
+    WINDOW_NORTH,
+    WINDOW_SOUTH,
+    WINDOW_WEST,
+    utm_to_lonlat,
+    window_pixel,
+)
 from pipeline.simulate.railcars import CAR_PITCH, RAILCAR_DISPERSION, RailcarString
 from pipeline.simulate.render import RenderedScene
 from pipeline.simulate.scenario import Scenario
@@ -123,8 +131,9 @@ Layout
                       aot_factor
 
 Grid: EPSG:32652 on the real 52TFM pixel grid (origin x=600000, y=4700040); one window
-x 603800-637400, y 4672300-4700040 spans both sites. Only each AOI plus a 1 km margin
-(340 m on Tumangang's north side, where the real tile ends) is painted; the rest is nodata.
+x {WINDOW_WEST:.0f}-{WINDOW_EAST:.0f}, y {WINDOW_SOUTH:.0f}-{WINDOW_NORTH:.0f} spans both sites.
+Only each AOI's box plus a {MARGIN_M:.0f} m margin (clipped at Tumangang's north, where the
+real tile ends) is painted; the rest is nodata.
 
 Radiometry: reflectance = DN * 0.0001 + offset; offset is 0 for processing baseline 03.01
 (before 2022-01-25) and -0.1 for 04.00 (DN = reflectance * 10000 + 1000), as in raster:bands.

@@ -10,7 +10,15 @@ import shapely
 
 from pipeline.simulate import RenderedScene, parse_scenario, render_scene, scene_info
 from pipeline.simulate.geography import site_map
-from pipeline.simulate.grid import aoi_mask, aoi_utm, region, window_pixel
+from pipeline.simulate.grid import (
+    MARGIN_M,
+    REGIONS,
+    TILE_ORIGIN_Y,
+    aoi_mask,
+    aoi_utm,
+    region,
+    window_pixel,
+)
 from pipeline.simulate.railcars import place_railcars
 
 SUMMER = date(2023, 8, 6)
@@ -157,3 +165,18 @@ def test_sun_follows_the_seasons() -> None:
     assert june.sun_elevation > 60 > 30 > december.sun_elevation > 18
     assert 120 < june.sun_azimuth < 175
     assert 140 < december.sun_azimuth < 175
+
+
+def test_regions_hold_each_aoi_with_its_margin() -> None:
+    """Each painted region is the AOI's box plus the margin (less at the tile's top edge)."""
+    for reg in REGIONS:
+        west, south, east, north = aoi_utm(reg.aoi).bounds
+        assert reg.west <= west - MARGIN_M + 1
+        assert reg.east >= east + MARGIN_M - 1
+        assert reg.south <= south - MARGIN_M + 1
+        assert reg.north >= min(north + MARGIN_M, TILE_ORIGIN_Y) - 1
+        # No more than one 20 m pixel of alignment beyond the margin.
+        assert reg.west > west - MARGIN_M - 20
+        assert reg.east < east + MARGIN_M + 20
+        assert reg.south > south - MARGIN_M - 20
+        assert reg.north <= TILE_ORIGIN_Y
