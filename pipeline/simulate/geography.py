@@ -11,7 +11,9 @@ Land cover is held as fractions per 10 m pixel, so edges are anti-aliased:
   day of year (:mod:`pipeline.simulate.spectra`);
 - *water* classes (sea, harbour, river, lake);
 - *fixed* surfaces (concrete, roofs, ballast, coal...), kept premultiplied by their
-  fraction in one ``(5, rows, cols)`` array.
+  fraction in one ``(5, rows, cols)`` array; the part of it that is loose ground (track
+  ballast, graded yard ground), which darkens when wet, is also kept on its own
+  (:attr:`SiteMap.loose_ground`).
 """
 
 from __future__ import annotations
@@ -122,6 +124,9 @@ class SiteMap:
     """Height of buildings, cranes and bridges (m) for cast shadows."""
     bright_stacks: NDArray[np.bool_]
     """Container stacks and white roofs that real SCL sometimes calls cloud."""
+    loose_ground: F32
+    """The part of ``fixed`` that is loose ground (ballast, graded yard ground), premultiplied
+    ``(5, rows, cols)``: it darkens when wet (:mod:`pipeline.simulate.weathering`)."""
     berths: tuple[Berth, ...] = ()
     """Quay faces (ports)."""
     anchorage: BaseGeometry | None = None
@@ -156,6 +161,7 @@ class Canvas:
         self.layers[base][:] = 1.0
         self.fixed = np.zeros((5, *self.shape), np.float32)
         self.fixed_fraction = np.zeros(self.shape, np.float32)
+        self.loose = np.zeros((5, *self.shape), np.float32)
         self.heights = np.zeros(self.shape, np.float32)
         self.bright = np.zeros(self.shape, bool)
         xs, ys = region.pixel_centres()
@@ -165,6 +171,7 @@ class Canvas:
         for layer in self.layers.values():
             layer[window] *= keep
         self.fixed[(slice(None), *window)] *= keep
+        self.loose[(slice(None), *window)] *= keep
         self.fixed_fraction[window] *= keep
 
     def paint_class(
@@ -179,14 +186,21 @@ class Canvas:
         colour: Spectrum | F32,
         cover: F32,
         window: tuple[slice, slice] = (slice(None), slice(None)),
+        *,
+        loose: bool = False,
     ) -> None:
-        """Lay a fixed surface (a spectrum, or a per-pixel ``(5, r, c)`` colour) over everything."""
+        """Lay a fixed surface (a spectrum, or a per-pixel ``(5, r, c)`` colour) over everything.
+
+        ``loose`` marks it as loose ground (ballast, graded yard ground) that darkens when wet.
+        """
         self._scale(1.0 - cover, window)
         values = np.asarray(colour, np.float32)
         if values.ndim == 1:
             values = values.reshape(5, 1, 1)
         self.fixed[(slice(None), *window)] += values * cover
         self.fixed_fraction[window] += cover
+        if loose:
+            self.loose[(slice(None), *window)] += values * cover
 
     def paint_mixture(self, parts: list[tuple[Spectrum, F32]], window: tuple[slice, slice]) -> F32:
         """Lay several fixed surfaces sharing pixels (mixed roofs, containers) in one go.
@@ -245,10 +259,11 @@ class Canvas:
         *,
         height: float = 0.0,
         bright: bool = False,
+        loose: bool = False,
     ) -> None:
         """Paint an oriented rectangle of a fixed surface (a quay, a roof, a breakwater)."""
         cover, window = self.rect_cover(cx, cy, length, width, heading)
-        self.paint_fixed(colour, cover, window)
+        self.paint_fixed(colour, cover, window, loose=loose)
         if height:
             self.heights[window] = np.maximum(self.heights[window], height * (cover > 0.5))
         if bright:
@@ -262,6 +277,7 @@ class Canvas:
         *,
         factor: int = 4,
         height: float = 0.0,
+        loose: bool = False,
     ) -> None:
         """Paint a polyline of a fixed surface (a road, a track bed, a bridge deck)."""
         for (x0, y0), (x1, y1) in itertools.pairwise(points):
@@ -272,7 +288,7 @@ class Canvas:
             gx, gy = self.fine_coords(window, factor)
             dist = segment_distance(gx, gy, [(x0, y0), (x1, y1)])
             cover = block_mean((dist <= width / 2).astype(np.float32), factor)
-            self.paint_fixed(colour, cover, window)
+            self.paint_fixed(colour, cover, window, loose=loose)
             if height:
                 self.heights[window] = np.maximum(self.heights[window], height * (cover > 0.3))
 
@@ -313,6 +329,7 @@ class Canvas:
             snow_affinity=(snow_affinity * np.clip(land, 0, 1)).astype(np.float32),
             heights=self.heights,
             bright_stacks=self.bright,
+            loose_ground=self.loose,
             berths=berths,
             anchorage=anchorage,
             tracks=tracks,

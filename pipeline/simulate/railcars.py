@@ -5,7 +5,9 @@ about 1.4 x 0.3 pixels: single cars cannot be counted, but a string darkens (coa
 cars) or tints (ore, containers) its track. The count drawn each scene is negative binomial
 with the scenario's mean and dispersion ``k = RAILCAR_DISPERSION`` (variance
 ``mu + mu**2 / k``): trains arrive in batches, so railcar counts are over-dispersed. The cars
-are split into strings of about 28 (a gamma draw), each put on a free stretch of track.
+are split into strings of about 28 (a gamma draw), each put on a free stretch of track. In a
+snowy scene some strings carry snow on their roofs and loads
+(:mod:`pipeline.simulate.weathering`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pipeline.simulate import spectra as sp
 from pipeline.simulate.geography import SiteMap, Track
 from pipeline.simulate.grid import fine_coords, pixel_window
 from pipeline.simulate.noise import F32, SUB, cell_hash, composite, oriented_coords, weighted_choice
+from pipeline.simulate.weathering import cells, lay_snow, snow_patches
 
 #: Negative-binomial dispersion of railcar counts (variance = mu + mu^2 / k).
 RAILCAR_DISPERSION: Final = 2.5
@@ -146,13 +149,18 @@ def car_bodies(gx: F32, gy: F32, string: RailcarString) -> NDArray[np.bool_]:
 
 
 def paint_railcars(
-    refl: F32, site: SiteMap, strings: tuple[RailcarString, ...], light_share: float = 0.0
+    refl: F32,
+    site: SiteMap,
+    strings: tuple[RailcarString, ...],
+    light_share: float = 0.0,
+    roof_snow: tuple[float, ...] | None = None,
 ) -> None:
     """Draw railcar strings into ``refl`` (in place).
 
     With ``light_share`` > 0 (the AOI's ``light_car_share``), that share of the cars (a hash of
     car and string, so no random draw moves) is a light box or tank car, brighter than the
-    ballast, whatever the string's kind.
+    ballast, whatever the string's kind. ``roof_snow`` gives per string the share of its roofs
+    and open loads under snow (:func:`pipeline.simulate.weathering.object_snow`).
     """
     for i, string in enumerate(strings):
         window = pixel_window(site.region, string.x0, string.y0, string.x1, string.y1)
@@ -175,6 +183,8 @@ def paint_railcars(
                 colour += np.float32(0.05) * (body & (np.abs(v) < 0.4))
         if light_share > 0:
             _paint_light(colour, body, car, i, light_share)
+        if roof_snow is not None and roof_snow[i] > 0:
+            _paint_snow(colour, body, v, car, within, i, roof_snow[i])
         composite(refl, window, body.astype(np.float32), colour, SUB)
 
 
@@ -191,3 +201,18 @@ def _paint_light(
     colour[:, light] = 0.0
     colour += sp.spec(sp.CAR_LIGHT_BOX) * (light & ~tank)
     colour += sp.spec(sp.CAR_LIGHT_TANK) * (light & tank)
+
+
+def _paint_snow(
+    colour: F32,
+    body: NDArray[np.bool_],
+    v: F32,
+    car: NDArray[np.int64],
+    within: F32,
+    string: int,
+    share: float,
+) -> None:
+    """Lay snow on a ``share`` of the string's roofs and loads, inside the sides (in place)."""
+    roof = body & (np.abs(v) < CAR_WIDTH / 2 - 0.3)
+    along = car * 16 + cells(within)
+    lay_snow(colour, snow_patches(roof, along, cells(v), share, string + 17))

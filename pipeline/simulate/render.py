@@ -1,8 +1,9 @@
 """Render one acquisition: pure numpy, deterministic from the scenario's seed and the date.
 
-Per site: surface (season, sun, snow, sea state, harbour ice) -> structures built mid-series
-(:mod:`pipeline.simulate.structures`) -> cast shadows
-(:mod:`pipeline.simulate.shadows`) -> ships or railcars on a sub-pixel grid -> PSF blur
+Per site: surface (season, sun, snow, wet ballast, sea state, harbour ice) -> structures built
+mid-series (:mod:`pipeline.simulate.structures`) -> cast shadows
+(:mod:`pipeline.simulate.shadows`) -> ships or railcars on a sub-pixel grid, some with snow on
+their decks or roofs (:mod:`pipeline.simulate.weathering`) -> PSF blur
 (Gaussian, sigma 0.5 px) -> the scene's misregistration shift
 (:mod:`pipeline.simulate.hostile`) -> haze -> SCL -> clouds, cirrus and shadows -> sensor noise ->
 quantisation to the DN grid (so the reflectance here is exactly what a reader gets back).
@@ -14,7 +15,7 @@ the scenario's start.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 from types import MappingProxyType
@@ -53,6 +54,7 @@ from pipeline.simulate.ships import Ship, paint_ships
 from pipeline.simulate.streams import stream
 from pipeline.simulate.structures import paint_structures
 from pipeline.simulate.surface import Weather, surface, weather
+from pipeline.simulate.weathering import DECK_SNOW_CHANCE, ROOF_SNOW_CHANCE, object_snow, wet_ground
 
 BANDS: Final = ("blue", "green", "red", "nir", "swir16")
 #: Gaussian PSF of the MSI at 10 m, in pixels.
@@ -190,12 +192,17 @@ def _render_site(
     shadows = bool(scenario.world.shadows)
     if shadows:
         shade_water(refl, site, info)
+    snowfall = sky_weather.snow
     if activity.metric == "ships":
-        ship_cover, ship_cloud = paint_ships(refl, site, ships, sun, shadow_on_land=shadows)
+        deck_snow = object_snow(scenario, day, index, len(ships), snowfall, DECK_SNOW_CHANCE)
+        ship_cover, ship_cloud = paint_ships(
+            refl, site, ships, sun, shadow_on_land=shadows, deck_snow=deck_snow, snow=snow
+        )
     else:
         if shadows:
             shade_railcars(refl, site, strings, sun)
-        paint_railcars(refl, site, strings, activity.keys.light_car_share or 0.0)
+        roof_snow = object_snow(scenario, day, index, len(strings), snowfall, ROOF_SNOW_CHANCE)
+        paint_railcars(refl, site, strings, activity.keys.light_car_share or 0.0, roof_snow)
     refl = ndimage.gaussian_filter(refl, sigma=(0, PSF_SIGMA, PSF_SIGMA), truncate=3.0)
     crng = stream(scenario, day, "clouds", index)
     clouds = sky(reg, info, cloudy, sky_weather.wind_from, crng)
@@ -248,6 +255,9 @@ def render_scene(scenario: Scenario, when: int | date) -> RenderedScene:
     wrng = stream(scenario, info.date, "weather")
     world = scenario.world
     sky_weather = weather(info, wrng, world.snow_probability_by_month)
+    wet = wet_ground(scenario, info, sky_weather)
+    if wet is not None:
+        sky_weather = replace(sky_weather, wet_ground=wet)
     months = world.cloud_probability_by_month
     probability = scenario.cloud_probability if months is None else months[info.date.month - 1]
     states, tile = cloudy_states(probability, len(REGIONS), wrng, info.doy, seasonal=months is None)

@@ -6,9 +6,13 @@ older scenario files give the same archive byte for byte. The realistic Rason va
 
 - ``cloud_probability_by_month``: East-Asian monsoon; the coast is clearest in the dry winter
   monsoon and cloudiest in the summer monsoon (July-August, ~0.7-0.8 of scenes mostly cloudy).
-  Overrides ``cloud_probability`` (and its built-in seasonal swing).
+  Overrides ``cloud_probability`` (and its built-in seasonal swing). With it, the Tumangang
+  ballast and yard ground is wet (darker) in some scenes of the monsoon and the thaw
+  (:mod:`pipeline.simulate.weathering`).
 - ``snow_probability_by_month``: snow lies on the ground in Dec-Feb scenes (cold, dry winters),
-  occasionally in Nov and Mar-Apr; never in summer. Overrides the built-in monthly chances.
+  occasionally in Nov and Mar-Apr; never in summer. Overrides the built-in monthly chances,
+  and puts snow on some ships' decks and railcars' roofs in snowy scenes
+  (:mod:`pipeline.simulate.weathering`).
 - ``sea_ice_months``: the sheltered harbour basin of Rajin freezes over in January-February.
 - ``misregistration_px``: Sentinel-2 multi-temporal co-registration is ~0.3-0.5 px (10 m) at
   the 1-sigma level; each scene gets a ``(dx, dy)`` shift drawn from N(0, this).

@@ -4,7 +4,8 @@ Placement is pure geometry: berths alongside the quays (some two abreast) and th
 anchorage, where ships head into the wind. Painting renders each hull on a sub-pixel grid
 (8 x 8 per 10 m pixel, 1.25 m), averages it to 10 m and composites it over the surface, so a
 16 m beam covers 1.6 pixels exactly as it should; the hull and the bridge cast shadows on
-the water away from the sun. The PSF blur is applied later to the whole scene. The count
+the water away from the sun; in a snowy scene some decks carry snow
+(:mod:`pipeline.simulate.weathering`). The PSF blur is applied later to the whole scene. The count
 drawn each scene is Poisson with the scenario's mean (or, with the keys of issue 13, ships
 stay: :mod:`pipeline.simulate.placement`).
 """
@@ -31,6 +32,7 @@ from pipeline.simulate.noise import (
     oriented_coords,
     weighted_choice,
 )
+from pipeline.simulate.weathering import cells, lay_snow, snow_patches
 
 #: Share of ships alongside a quay (the rest lie at anchor) when a berth is free.
 SHARE_AT_BERTH: Final = 0.65
@@ -247,6 +249,8 @@ def paint_ships(
     sun: tuple[float, float],
     *,
     shadow_on_land: bool = False,
+    deck_snow: tuple[float, ...] | None = None,
+    snow: F32 | None = None,
 ) -> tuple[F32, F32]:
     """Draw ships and their shadows into ``refl`` (in place).
 
@@ -256,6 +260,9 @@ def paint_ships(
         ships: Ships to draw.
         sun: Sun ``(azimuth, elevation)`` in degrees, for the shadows on the water.
         shadow_on_land: The shadows also fall on quays and moored ships (``shadows = true``).
+        deck_snow: Per ship, the share of its open deck under snow
+            (:func:`pipeline.simulate.weathering.object_snow`); None: no snow on decks.
+        snow: The scene's snow/ice cover, which snowy decks join (in place).
 
     Returns:
         Ship coverage per pixel, and the coverage of ships this scene's SCL calls cloud.
@@ -270,7 +277,8 @@ def paint_ships(
         )
         gx, gy = fine_coords(site.region, window, SUB)
         u, v = oriented_coords(gx, gy, ship.x, ship.y, ship.heading_deg)
-        cover, colour = _ship_pixels(u, v, ship, i)
+        snow_share = deck_snow[i] if deck_snow is not None else 0.0
+        cover, colour, snowy = _ship_pixels(u, v, ship, i, snow_share)
         shade = block_mean(_ship_shadow(gx, gy, ship, sun) * (1 - cover), SUB)
         ground = 1.0 if shadow_on_land else site.water_fraction[window]
         refl[(slice(None), *window)] *= 1 - SHIP_SHADOW_LOSS * shade * ground
@@ -279,11 +287,19 @@ def paint_ships(
         total[window] = np.maximum(total[window], area)
         if ship.scl_as_cloud:
             cloudy[window] = np.maximum(cloudy[window], area)
+        if snow is not None and snow_share > 0:
+            np.maximum(snow[window], block_mean(snowy, SUB), out=snow[window])
     return total, cloudy
 
 
-def _ship_pixels(u: F32, v: F32, ship: Ship, salt: int) -> tuple[F32, F32]:
-    """Sub-pixel hull coverage and premultiplied colour of one ship."""
+def _ship_pixels(
+    u: F32, v: F32, ship: Ship, salt: int, snow_share: float = 0.0
+) -> tuple[F32, F32, F32]:
+    """Sub-pixel hull coverage, premultiplied colour and snow cover of one ship.
+
+    With ``snow_share`` > 0 that share of the open deck (hatch covers, containers, pipes and
+    plating, not the bridge or the bulwark) lies under snow, in patches.
+    """
     half_l, half_w = ship.length_m / 2, ship.width_m / 2
     hull, a = _hull(u, v, ship)
     taper = np.sqrt(np.clip((1 - a) / 0.32, 0, 1)) * np.sqrt(np.clip((a + 1) / 0.05, 0, 1))
@@ -318,4 +334,8 @@ def _ship_pixels(u: F32, v: F32, ship: Ship, salt: int) -> tuple[F32, F32]:
         colour += sp.spec(sp.DECK_GREY) * pipes * 1.4
     else:
         colour += sp.spec(sp.PAINT_WHITE) * cargo * min(ship.shade, 1.0)
-    return hull.astype(np.float32), colour
+    snowy = np.zeros(hull.shape, bool)
+    if snow_share > 0:
+        snowy = snow_patches(hull & ~rim & ~bridge, cells(u), cells(v), snow_share, salt + 31)
+        lay_snow(colour, snowy)
+    return hull.astype(np.float32), colour, snowy.astype(np.float32)

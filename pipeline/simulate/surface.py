@@ -3,7 +3,8 @@
 Per scene: seasonal spectra of vegetation and crops; terrain shading from the sun's
 azimuth and elevation (long winter shadows on the hills, flat light in June); cast shadows
 of buildings, cranes and bridges; snow on land in some winter scenes; ice on the Tumen in
-mid-winter; and a sea state (wave texture, sun glint, turbidity) that changes every scene.
+mid-winter; a sea state (wave texture, sun glint, turbidity) that changes every scene; and,
+in the scenes :mod:`pipeline.simulate.weathering` makes wet, darker ballast and yard ground.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class Weather:
     """Strength of sun glint on open water (reflectance)."""
     turbidity: float
     """Multiplier of river and harbour sediment."""
+    wet_ground: sp.Spectrum | None = None
+    """Reflectance factor per band of wet ballast and yard ground; None when dry (drawn by
+    :func:`pipeline.simulate.weathering.wet_ground`, not by :func:`weather`)."""
 
 
 def weather(
@@ -138,6 +142,8 @@ def surface(
     shape = site.fixed_fraction.shape
     doy = info.doy
     land = site.fixed.copy()
+    if sky.wet_ground is not None:
+        land -= site.loose_ground * (1 - sp.spec(sky.wet_ground))
     for name, cover in site.seasonal.items():
         func, phase = _SEASONAL[name]
         land += sp.spec(func(min(max(doy + phase, 1), 365))) * cover

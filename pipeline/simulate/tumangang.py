@@ -81,7 +81,7 @@ def _yards(canvas: Canvas) -> tuple[Track, ...]:
         dx, dy = _unit(heading)
         ex, ey = _unit(heading + 90)
         width = (count + 1) * TRACK_SPACING + 16
-        canvas.rect(sp.YARD_GROUND, cx, cy, longest + 60, width, heading)
+        canvas.rect(sp.YARD_GROUND, cx, cy, longest + 60, width, heading, loose=True)
         outline = aoi_utm(AOI, zone).buffer(-5)
         for k in range(count):
             offset = (k - (count - 1) / 2) * TRACK_SPACING
@@ -89,7 +89,7 @@ def _yards(canvas: Canvas) -> tuple[Track, ...]:
             x, y = cx + ex * offset, cy + ey * offset
             x0, y0 = x - dx * length / 2, y - dy * length / 2
             x1, y1 = x + dx * length / 2, y + dy * length / 2
-            canvas.line(sp.BALLAST, [(x0, y0), (x1, y1)], 3.4)
+            canvas.line(sp.BALLAST, [(x0, y0), (x1, y1)], 3.4, loose=True)
             inside = LineString([(x0, y0), (x1, y1)]).intersection(outline)
             if inside.is_empty or inside.geom_type != "LineString":
                 continue
@@ -191,7 +191,7 @@ def build() -> SiteMap:
         canvas.line(sp.ASPHALT, road, 7.0)
     tracks = _yards(canvas)
     for line in LINES:
-        canvas.line(sp.BALLAST, line, 5.0)
+        canvas.line(sp.BALLAST, line, 5.0, loose=True)
     canvas.rect(sp.ROOF_GREY, 632350.0, 4697712.0, 90.0, 22.0, 89.0, height=9)
     canvas.rect(sp.CONCRETE, 632350.0, 4697735.0, 300.0, 8.0, 89.0)
     canvas.rect(sp.ROOF_GREEN, 635400.0, 4698837.0, 70.0, 20.0, 7.0, height=10)
