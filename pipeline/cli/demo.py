@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -61,12 +62,40 @@ def ensure_demo_archive(settings: Settings, scenario: Path | None = None) -> Pat
     path = scenario or demo_scenario_path()
     spec = load_scenario(path)
     archive = archive_folder(settings, path)
-    if (archive / "truth.csv").is_file() and (archive / "catalog.json").is_file():
+    complete = (archive / "truth.csv").is_file() and (archive / "catalog.json").is_file()
+    if complete and _simulated_from(archive) == path.read_text(encoding="utf-8"):
         STDERR.print(f"Using the SIMULATED archive already at {archive}")
         return archive
+    if complete:
+        STDERR.print(f"The SIMULATED archive at {archive} is of another scenario; replacing it")
+        _set_store_aside(settings.data_dir)
     with progress_callback(f"simulating {path.name} (SIMULATED)") as tick:
         write_archive(spec, archive, progress=tick)
     return archive
+
+
+def _simulated_from(archive: Path) -> str | None:
+    """The scenario text an archive was simulated from (its ``scenario.toml``)."""
+    try:
+        return (archive / "scenario.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _set_store_aside(data_dir: Path) -> None:
+    """Rename the data folder's store, whose rows came from the archive being replaced.
+
+    Its rows carry the old archive's scene ids: a backfill of the new archive would take them
+    for its own, or ``evaluate`` would refuse to pool two instruments. Nothing is deleted.
+    """
+    from pipeline.run.checks import default_db
+
+    db = default_db(None, data_dir)
+    if not db.exists():
+        return
+    aside = db.with_name(f"{db.stem}-before-{time.strftime('%Y%m%dT%H%M%S')}{db.suffix}")
+    db.rename(aside)
+    STDERR.print(f"Its observations were set aside in {aside}")
 
 
 def _pick_quicklook(scenes: list[Scene], aoi: Aoi, spec: ReadSpec) -> tuple[Scene, Chip] | None:

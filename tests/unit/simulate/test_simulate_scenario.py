@@ -54,13 +54,18 @@ def test_packaged_demo_scenario() -> None:
     path = Path(str(resources.files("pipeline") / "data" / "demo.toml"))
     demo = load_scenario(path)
     assert isinstance(demo, Scenario)
-    assert (demo.start, demo.end, demo.revisit_days) == (date(2021, 1, 1), date(2024, 6, 30), 5)
-    assert len(demo.dates) == 256
+    assert (demo.start, demo.end, demo.revisit_days) == (date(2022, 9, 1), date(2023, 12, 31), 5)
+    assert len(demo.dates) == 98
     port, rail = demo.site("rajin-port"), demo.site("tumangang-rail")
-    assert port.mean_on(date(2023, 7, 31)) == 0.5
-    assert port.mean_on(date(2023, 8, 1)) == 4.0
-    assert rail.mean_on(date(2023, 9, 14)) == 10.0
-    assert rail.mean_on(date(2023, 9, 15)) == 70.0
+    assert port.mean_on(date(2023, 8, 9)) == 1.5
+    assert port.mean_on(date(2023, 8, 10)) == 4.0
+    assert rail.mean_on(date(2023, 9, 14)) == 12 + 40
+    assert rail.mean_on(date(2023, 9, 15)) == 70 + 40
+    # The realistic world of issue 13, not the kind one.
+    assert port.dynamic
+    assert rail.dynamic
+    assert demo.world.shadows
+    assert demo.world.misregistration_px == 0.5
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,52 @@
+"""The demo's archive follows its scenario: a changed scenario is simulated again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import demo
+from pipeline.config import Settings
+
+TWO_SCENES = """\
+seed = {seed}
+start = "2022-06-02"
+end = "2022-06-07"
+revisit_days = 5
+cloud_probability = 0.3
+[[aoi]]
+id = "rajin-port"
+activity = [ {{ from = "2021-01-01", ships = 2.0 }} ]
+[[aoi]]
+id = "tumangang-rail"
+activity = [ {{ from = "2021-01-01", railcars = 20 }} ]
+"""
+
+
+def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The packaged demo's archive has a fixed folder, so an edited demo.toml meets it."""
+    scenario = tmp_path / "demo.toml"
+    monkeypatch.setattr(demo, "demo_scenario_path", lambda: scenario)
+    settings = Settings(data_dir=tmp_path / "data")
+    scenario.write_text(TWO_SCENES.format(seed=1))
+    archive = demo.ensure_demo_archive(settings)
+    assert archive == settings.data_dir / "demo-archive"
+    truth = (archive / "truth.csv").read_text()
+    store = settings.data_dir / "rasonwatch.sqlite"
+    store.write_bytes(b"rows of the first archive")
+
+    assert demo.ensure_demo_archive(settings) == archive
+    assert "Using the SIMULATED archive already at" in capsys.readouterr().err
+    assert store.read_bytes() == b"rows of the first archive"  # same scenario: kept
+
+    scenario.write_text(TWO_SCENES.format(seed=2))
+    assert demo.ensure_demo_archive(settings) == archive
+    assert "replacing it" in capsys.readouterr().err
+    assert (archive / "scenario.toml").read_text() == scenario.read_text()
+    assert (archive / "truth.csv").read_text() != truth
+    assert not store.exists()
+    (aside,) = settings.data_dir.glob("rasonwatch-before-*.sqlite")
+    assert aside.read_bytes() == b"rows of the first archive"
