@@ -8,6 +8,8 @@ AOI's temporal reference the way the flows do, analyses every chip, and compares
   in single-date mode;
 - railcars: median relative error of railcar-equivalents on clear scenes with at least
   :data:`MIN_RAILCARS` cars, and how often the interval holds the truth;
+- both, by season (:mod:`pipeline.bench.seasons`): the error and its sign (the bias), so a
+  detector that overcounts in winter and undercounts in summer shows it;
 - speed: milliseconds of analysis per chip (masks + ships or rail), and per 600 × 600
   pixels, measured with ``time.perf_counter`` on this machine's one core per process.
 
@@ -19,13 +21,13 @@ the SCL misses makes a yard unmeasurable; such scenes are counted, not scored).
 from __future__ import annotations
 
 import csv
-import statistics
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from pipeline.bench.seasons import Scored, by_season, count_errors, relative_errors
 from pipeline.config import Settings
 from pipeline.detect.analyse import (
     analyse_chip,
@@ -39,6 +41,9 @@ from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip
 from pipeline.sources import open_source
 from pipeline.types import Aoi, Scene
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 #: True clear fraction from which a scene counts as clear for scoring.
 CLEAR_SCENE: Final = 0.95
@@ -79,9 +84,9 @@ def _bench_aoi(
     by_id = {s.id: s for s in scenes}
     picked = reference_candidates(fractions)
     reference = reference_from_chips([read_chip(by_id[i], aoi, settings=settings) for i in picked])
-    ship_errors: list[float] = []
-    single_errors: list[float] = []
-    rail_errors: list[float] = []
+    ships: list[Scored] = []
+    single: list[Scored] = []
+    rails: list[Scored] = []
     rail_covered = 0
     skipped_unmeasured = 0
     seconds = 0.0
@@ -100,19 +105,18 @@ def _bench_aoi(
         if (result.clear_fraction or 0.0) < MEASURED_CLEAR[aoi.kind]:
             skipped_unmeasured += 1  # the product itself would not use this scene
             continue
+        day = scene.datetime.date()
         if aoi.kind == "port" and result.ships is not None:
-            ship_errors.append(abs(result.ships - int(row["ships"])))
-            single = analyse_chip(
-                chip, scene, aoi, reference=None, allow_single_date=True
-            ).observation
-            single_errors.append(abs((single.ships or 0) - int(row["ships"])))
+            ships.append(Scored(day, int(row["ships"]), result.ships))
+            alone = analyse_chip(chip, scene, aoi, reference=None, allow_single_date=True)
+            single.append(Scored(day, int(row["ships"]), alone.observation.ships or 0))
         true_cars = int(row["railcars"])
         if (
             aoi.kind == "rail"
             and result.railcar_equivalents is not None
             and true_cars >= MIN_RAILCARS
         ):
-            rail_errors.append(abs(result.railcar_equivalents - true_cars) / true_cars)
+            rails.append(Scored(day, true_cars, result.railcar_equivalents))
             low, high = result.railcar_low or 0.0, result.railcar_high or 0.0
             rail_covered += int(low <= true_cars <= high)
     ms_per_chip = 1000.0 * seconds / max(len(scenes), 1)
@@ -125,19 +129,21 @@ def _bench_aoi(
         "ms_per_600x600": round(1000.0 * seconds * TARGET_CHIP_PIXELS / max(pixels, 1), 2),
     }
     if aoi.kind == "port":
-        out["clear_scenes"] = len(ship_errors)
-        out["ship_mae"] = round(statistics.fmean(ship_errors), 3) if ship_errors else None
-        out["ship_mae_single_date"] = (
-            round(statistics.fmean(single_errors), 3) if single_errors else None
-        )
+        overall, alone_overall = count_errors(ships), count_errors(single)
+        out["clear_scenes"] = len(ships)
+        out["ship_mae"] = overall["mae"]
+        out["ship_bias"] = overall["bias"]
+        out["ship_mae_single_date"] = alone_overall["mae"]
+        out["ship_bias_single_date"] = alone_overall["bias"]
+        out["by_season"] = by_season(ships, count_errors)
+        out["by_season_single_date"] = by_season(single, count_errors)
     else:
-        out["scenes_with_20_cars"] = len(rail_errors)
-        out["railcar_median_relative_error"] = (
-            round(statistics.median(rail_errors), 3) if rail_errors else None
-        )
-        out["railcar_interval_coverage"] = (
-            round(rail_covered / len(rail_errors), 3) if rail_errors else None
-        )
+        overall = relative_errors(rails)
+        out["scenes_with_20_cars"] = len(rails)
+        out["railcar_median_relative_error"] = overall["median_relative_error"]
+        out["railcar_median_relative_bias"] = overall["median_relative_bias"]
+        out["railcar_interval_coverage"] = round(rail_covered / len(rails), 3) if rails else None
+        out["by_season"] = by_season(rails, relative_errors)
     return out
 
 
@@ -170,7 +176,27 @@ def print_sim_bench(result: dict[str, object]) -> None:
     table.add_column("value", justify="right")
     aois = result["aois"]
     assert isinstance(aois, dict)
+    seasonal: list[tuple[str, str, dict[str, dict[str, object]]]] = []
     for aoi_id, metrics in aois.items():
         for key, value in metrics.items():
-            table.add_row(aoi_id, key, str(value))
-    Console().print(table)
+            if key.startswith("by_season"):
+                seasonal.append((aoi_id, key, value))
+            else:
+                table.add_row(aoi_id, key, str(value))
+    console = Console()
+    console.print(table)
+    for aoi_id, key, seasons in seasonal:
+        console.print(_season_table(f"SIMULATED {aoi_id}: {key.replace('_', ' ')}", seasons))
+
+
+def _season_table(title: str, seasons: dict[str, dict[str, object]]) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("season")
+    columns = next(iter(seasons.values())).keys()
+    for column in columns:
+        table.add_column(column, justify="right")
+    for season, values in seasons.items():
+        table.add_row(season, *(str(values[c]) for c in columns))
+    return table
