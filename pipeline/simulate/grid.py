@@ -8,7 +8,7 @@ holds only the pixels a reader of the AOIs can ask for.
 
 The margin is what a read of the AOI can reach beyond its box: the PSF (a few pixels), a
 misregistered scene's shift (the stress scenario's 1 px standard deviation reaches 4 px),
-and the Fourier shift's wrap-around, which must stay inside the margin. 200 m (20 pixels)
+and the Fourier shift's wrap-around, which must stay inside the margin. 100 m (10 pixels)
 covers all three; it used to be 1 km, which tripled the bytes of an archive for pixels no
 one read.
 
@@ -40,11 +40,11 @@ TILE_ORIGIN_X: Final = 600000.0
 TILE_ORIGIN_Y: Final = 4700040.0
 PIXEL_M: Final = 10.0
 #: Painted margin around each AOI's bounding box, metres (see the module docstring).
-MARGIN_M: Final = 200.0
+MARGIN_M: Final = 100.0
 #: Window bounds (UTM metres): west of Rajin's margin to east of Tumangang's, tile top down.
-WINDOW_WEST: Final = 604600.0
-WINDOW_EAST: Final = 636600.0
-WINDOW_SOUTH: Final = 4673100.0
+WINDOW_WEST: Final = 604700.0
+WINDOW_EAST: Final = 636500.0
+WINDOW_SOUTH: Final = 4673200.0
 WINDOW_NORTH: Final = TILE_ORIGIN_Y
 
 
@@ -129,8 +129,8 @@ def fine_coords(
 #: The AOIs' bounding boxes (of aoi/*.geojson in EPSG:32652) plus :data:`MARGIN_M`;
 #: ``test_regions_hold_each_aoi_with_its_margin`` checks them against the AOI files.
 REGIONS: Final = (
-    Region("rajin-port", 604600.0, 4673100.0, 611000.0, 4679500.0),
-    Region("tumangang-rail", 630800.0, 4696100.0, 636600.0, TILE_ORIGIN_Y),
+    Region("rajin-port", 604700.0, 4673200.0, 610900.0, 4679400.0),
+    Region("tumangang-rail", 630900.0, 4696200.0, 636500.0, TILE_ORIGIN_Y),
 )
 WINDOW_HEIGHT: Final = round((WINDOW_NORTH - WINDOW_SOUTH) / PIXEL_M)
 WINDOW_WIDTH: Final = round((WINDOW_EAST - WINDOW_WEST) / PIXEL_M)
