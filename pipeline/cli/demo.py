@@ -11,6 +11,7 @@ the claims and writes the report. Everything is labelled SIMULATED.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from importlib import resources
@@ -63,23 +64,32 @@ def ensure_demo_archive(settings: Settings, scenario: Path | None = None) -> Pat
     spec = load_scenario(path)
     archive = archive_folder(settings, path)
     complete = (archive / "truth.csv").is_file() and (archive / "catalog.json").is_file()
-    if complete and _simulated_from(archive) == path.read_text(encoding="utf-8"):
+    stale = _why_stale(archive, path.read_text(encoding="utf-8")) if complete else None
+    if complete and stale is None:
         STDERR.print(f"Using the SIMULATED archive already at {archive}")
         return archive
     if complete:
-        STDERR.print(f"The SIMULATED archive at {archive} is of another scenario; replacing it")
+        STDERR.print(f"The SIMULATED archive at {archive} {stale}; replacing it")
         _set_store_aside(settings.data_dir)
     with progress_callback(f"simulating {path.name} (SIMULATED)") as tick:
         write_archive(spec, archive, progress=tick)
     return archive
 
 
-def _simulated_from(archive: Path) -> str | None:
-    """The scenario text an archive was simulated from (its ``scenario.toml``)."""
+def _why_stale(archive: Path, scenario_text: str) -> str | None:
+    """Why an archive is not what simulating ``scenario_text`` today would write, or None."""
+    from pipeline.simulate.renderer import renderer_digest
+
     try:
-        return (archive / "scenario.toml").read_text(encoding="utf-8")
-    except OSError:
-        return None
+        written = (archive / "scenario.toml").read_text(encoding="utf-8")
+        catalog = json.loads((archive / "catalog.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "cannot be read back"
+    if written != scenario_text:
+        return "is of another scenario"
+    if not isinstance(catalog, dict) or catalog.get("rasonwatch:renderer") != renderer_digest():
+        return "was written by another version of the simulator"
+    return None
 
 
 def _set_store_aside(data_dir: Path) -> None:

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from pipeline.simulate.grid import EPSG, footprint_lonlat
 from pipeline.simulate.render import RenderedScene
+from pipeline.simulate.renderer import renderer_digest
 
 COLLECTION: Final = "sentinel-2-c1-l2a"
 STAC_VERSION: Final = "1.0.0"
@@ -214,7 +215,8 @@ def collection(items: Sequence[Mapping[str, Any]], description: str) -> dict[str
 
 
 def catalog(description: str, seed: int) -> dict[str, Any]:
-    """The root catalog (``catalog.json``); marks the folder as a rasonwatch archive."""
+    """The root catalog (``catalog.json``); marks the folder as a rasonwatch archive and
+    names the renderer that wrote it (:func:`pipeline.simulate.renderer.renderer_digest`)."""
     return {
         "type": "Catalog",
         "stac_version": STAC_VERSION,
@@ -227,4 +229,5 @@ def catalog(description: str, seed: int) -> dict[str, Any]:
         ],
         "rasonwatch:simulated": True,
         "rasonwatch:seed": seed,
+        "rasonwatch:renderer": renderer_digest(),
     }

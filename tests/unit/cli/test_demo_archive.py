@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import demo
 from pipeline.config import Settings
+from pipeline.simulate.renderer import renderer_digest
 
 TWO_SCENES = """\
 seed = {seed}
@@ -50,3 +52,23 @@ def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
     assert not store.exists()
     (aside,) = settings.data_dir.glob("rasonwatch-before-*.sqlite")
     assert aside.read_bytes() == b"rows of the first archive"
+
+
+def test_an_archive_of_an_older_simulator_is_simulated_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same scenario, other renderer (its digest in catalog.json): not reused."""
+    scenario = tmp_path / "demo.toml"
+    monkeypatch.setattr(demo, "demo_scenario_path", lambda: scenario)
+    settings = Settings(data_dir=tmp_path / "data")
+    scenario.write_text(TWO_SCENES.format(seed=1))
+    archive = demo.ensure_demo_archive(settings)
+    catalog = json.loads((archive / "catalog.json").read_text())
+    assert catalog["rasonwatch:renderer"] == renderer_digest()
+    catalog["rasonwatch:renderer"] = "0" * 16
+    (archive / "catalog.json").write_text(json.dumps(catalog))
+    capsys.readouterr()
+    demo.ensure_demo_archive(settings)
+    assert "another version of the simulator; replacing it" in capsys.readouterr().err
+    rewritten = json.loads((archive / "catalog.json").read_text())
+    assert rewritten["rasonwatch:renderer"] == renderer_digest()
