@@ -234,6 +234,14 @@ class Observation:
     reference_id: str | None = None
     """Content hash of the temporal reference the numbers were measured against (None
     when failed, or for rows stored before references were identified)."""
+    shift_x_px: float | None = None
+    """The scene's measured shift against its reference, east, 10 m pixels (co-registration;
+    None when not measured)."""
+    shift_y_px: float | None = None
+    """The scene's measured shift against its reference, north, 10 m pixels."""
+    low_confidence: str | None = None
+    """Why the numbers are not to be trusted (an unreliable co-registration), or None.
+    ``evaluate`` leaves such rows out and says how many."""
 
     def __post_init__(self) -> None:
         if self.datetime.tzinfo is None:

@@ -200,6 +200,11 @@ def _common_fields(
         notes.append(
             f"{series.n_cloudy} scenes less than {claim.min_clear_fraction:.0%} clear left out"
         )
+    if series.n_low_confidence:
+        notes.append(
+            f"{series.n_low_confidence} clear scenes left out as low confidence "
+            "(their co-registration to the reference was not reliable)"
+        )
     if series.n_failed:
         notes.append(f"{series.n_failed} scenes failed processing and are left out")
     if series.dates and series.dates[0] > claim.baseline[0]:

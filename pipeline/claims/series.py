@@ -35,6 +35,8 @@ class Series:
     """Scenes of the AOI whose processing failed."""
     n_cloudy: int
     """Scenes left out as below the clear-fraction threshold."""
+    n_low_confidence: int
+    """Clear scenes left out as low confidence (e.g. their co-registration was unreliable)."""
     simulated: bool
     """Whether any scene of the AOI was simulated."""
 
@@ -57,7 +59,8 @@ def is_clear(obs: Observation, min_clear_fraction: float) -> bool:
 def clear_series(
     observations: Iterable[Observation], *, aoi: str, metric: Metric, min_clear_fraction: float
 ) -> Series:
-    """Clear, ok scenes of ``aoi`` with a value for ``metric``; the clearest one per date.
+    """Clear, ok, confident scenes of ``aoi`` with a value for ``metric``; the clearest one per
+    date. Low-confidence rows (:attr:`Observation.low_confidence`) are left out and counted.
 
     Overlapping MGRS tiles can give two scenes of one date; keeping one means a date never
     counts twice.
@@ -65,8 +68,9 @@ def clear_series(
     rows = [o for o in observations if o.aoi == aoi]
     usable = [o for o in rows if o.status == "ok" and metric_value(o, metric) is not None]
     clear = [o for o in usable if is_clear(o, min_clear_fraction)]
+    confident = [o for o in clear if o.low_confidence is None]
     best: dict[date, Observation] = {}
-    for o in clear:
+    for o in confident:
         day = o.datetime.date()
         if day not in best or (o.clear_fraction or 0.0) > (best[day].clear_fraction or 0.0):
             best[day] = o
@@ -82,6 +86,7 @@ def clear_series(
         scene_ids=tuple(o.scene_id for o in picked),
         n_failed=sum(1 for o in rows if o.status != "ok"),
         n_cloudy=len(usable) - len(clear),
+        n_low_confidence=len(clear) - len(confident),
         simulated=any(o.simulated for o in rows),
     )
 

@@ -20,6 +20,7 @@ from scipy import ndimage as ndi
 from shapely.geometry import Polygon
 
 from pipeline import __version__
+from pipeline.detect.coregister import apply_shift, measure_shift
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.detect.rail import estimate_railcars, zone_mask
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
@@ -29,6 +30,9 @@ from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
 RAIL_METHOD: Final = "unmix-2"
+#: Bumped whenever co-registration or the reference composite changes the numbers.
+REGISTRATION_METHOD: Final = "phasecorr-1"
+_NIR: Final = 3
 #: SCL class 11: snow or ice. Snow on the track bed changes it beyond what the empty-yard
 #: reference describes, so snowy yard pixels are not measured.
 SCL_SNOW: Final = 11
@@ -60,7 +64,7 @@ def detector_version() -> str:
     store keeps old and new numbers apart and a backfill reprocesses.
     """
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
-    return f"{__version__}+ships.{model}.rail.{RAIL_METHOD}"
+    return f"{__version__}+ships.{model}.rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}"
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,8 @@ def analyse_chip(
         # One series, one method: a count from another mode would put a step into it.
         reason = f"no temporal reference on this scene's grid for AOI {aoi.id!r}"
         return SceneAnalysis(replace(base, status="failed", error=reason), ())
+    if usable_reference is not None:
+        chip, base = register_to(chip, usable_reference, clear, base)
     if aoi.kind == "port":
         prepared = None if usable_reference is None else _prepared(usable_reference)
         ships = detect_ships(chip, reference=prepared)
@@ -188,6 +194,28 @@ def analyse_chip(
         railcar_high=est.railcar_high,
     )
     return SceneAnalysis(replace(observation, clear_fraction=est.measured_fraction), ())
+
+
+def register_to(
+    chip: Chip, reference: Reference, clear: NDArray[np.bool_], base: Observation
+) -> tuple[Chip, Observation]:
+    """The chip moved onto the reference's grid, and the observation with the shift.
+
+    A shift that could not be measured is not applied; one that failed the checks is applied
+    (it is the best estimate there is). Either way the observation is marked low confidence,
+    with the reason (see :mod:`pipeline.detect.coregister`).
+    """
+    shift = measure_shift(chip.band("nir"), reference.median[_NIR], clear)
+    moved = replace(
+        base,
+        shift_x_px=round(-shift.cols, 3),
+        shift_y_px=round(shift.rows, 3),
+        low_confidence=None if shift.reliable else f"co-registration: {shift.reason}",
+    )
+    if not shift.measured:
+        return chip, moved
+    cube, valid = apply_shift(chip.reflectance, chip.valid, shift)
+    return replace(chip, reflectance=cube, valid=valid), moved
 
 
 def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool_]:

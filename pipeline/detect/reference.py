@@ -9,6 +9,10 @@ Pure numpy. A reference is built from the clear pixels of many scenes on one gri
   brighter (containers) than ballast, so the median is the empty yard as long as each
   track is empty in more than half of the clear scenes (the railcar estimator uses it).
 
+The chips are co-registered to their mean frame first
+(:func:`pipeline.detect.coregister.register_stack`): a composite of misregistered scenes is
+blurred, and its low percentile eats into every quay.
+
 Saving and loading (``.npz`` under ``data/references/``) is done by the flows; this
 module only computes.
 """
@@ -26,6 +30,7 @@ import numpy as np
 from affine import Affine
 from numpy.typing import NDArray
 
+from pipeline.detect.coregister import register_stack
 from pipeline.types import Chip
 
 #: Percentile that stands in for empty water (see the module docstring).
@@ -184,10 +189,13 @@ def build_reference(
             raise ValueError(f"chip {chip.scene_id} is not on the grid of {first.scene_id}")
         if mask.shape != chip.shape:
             raise ValueError(f"clear mask of {chip.scene_id} has shape {mask.shape}")
-    stack = np.stack([c.reflectance for c in chips]).astype(np.float32, copy=False)  # (n, 5, r, c)
-    seen = np.stack(clear)[:, None, :, :]
+    cubes, seen_masks, _shifts = register_stack(
+        [c.reflectance for c in chips], [m & c.valid for c, m in zip(chips, clear, strict=True)]
+    )
+    stack = np.stack(cubes).astype(np.float32, copy=False)  # (n, 5, r, c)
+    seen = np.stack(seen_masks)[:, None, :, :]
     stack[~np.broadcast_to(seen, stack.shape)] = np.nan
-    looks = np.asarray(np.stack(clear).sum(axis=0), dtype=np.int16)
+    looks = np.asarray(np.stack(seen_masks).sum(axis=0), dtype=np.int16)
     with warnings.catch_warnings():
         # All-NaN pixels (never clear) are expected; they are masked just below.
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -19,9 +19,7 @@ from pipeline.config import DEFAULT_AOI_DIR
 def renderer_digest() -> str:
     """16 hex digits of SHA-256 over the simulator's modules and the AOI files, by name."""
     digest = hashlib.sha256()
-    sources = sorted(Path(__file__).parent.glob("*.py")) + sorted(
-        DEFAULT_AOI_DIR.glob("*.geojson")
-    )
+    sources = sorted(Path(__file__).parent.glob("*.py")) + sorted(DEFAULT_AOI_DIR.glob("*.geojson"))
     for path in sources:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

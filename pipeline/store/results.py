@@ -265,8 +265,22 @@ class Store:
                 values,
             )
             db.execute(
-                "INSERT OR REPLACE INTO observation_extras VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, o.railcar_low, o.railcar_high, int(o.simulated), run_id, _now(), scene_json),
+                "INSERT OR REPLACE INTO observation_extras (aoi, scene_id, detector_version, "
+                "railcar_low, railcar_high, simulated, run_id, processed_at, scene_json, "
+                "shift_x_px, shift_y_px, low_confidence) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *key,
+                    o.railcar_low,
+                    o.railcar_high,
+                    int(o.simulated),
+                    run_id,
+                    _now(),
+                    scene_json,
+                    o.shift_x_px,
+                    o.shift_y_px,
+                    o.low_confidence,
+                ),
             )
             db.execute(
                 "DELETE FROM detections WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
@@ -300,7 +314,8 @@ class Store:
         """Stored observations, oldest first, optionally for one AOI and detector version."""
         sql = (
             f"SELECT {', '.join('o.' + c.strip() for c in _OBS_COLUMNS.split(','))}, "
-            "x.railcar_low, x.railcar_high, COALESCE(x.simulated, 0) FROM observations o "
+            "x.railcar_low, x.railcar_high, COALESCE(x.simulated, 0), x.shift_x_px, "
+            "x.shift_y_px, x.low_confidence FROM observations o "
             "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version) WHERE 1 = 1"
         )
         params: list[str] = []
@@ -328,6 +343,9 @@ class Store:
                 railcar_low=r[12],
                 railcar_high=r[13],
                 simulated=bool(r[14]),
+                shift_x_px=r[15],
+                shift_y_px=r[16],
+                low_confidence=r[17],
             )
             for r in rows
         ]

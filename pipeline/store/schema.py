@@ -73,4 +73,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE observations ADD COLUMN reference_id TEXT;
     """,
+    # 2 -> 3: co-registration to the reference (the scene's measured shift, east and north,
+    # in 10 m pixels) and why a row is low confidence (an unreliable shift), if it is.
+    """
+    ALTER TABLE observation_extras ADD COLUMN shift_x_px REAL;
+    ALTER TABLE observation_extras ADD COLUMN shift_y_px REAL;
+    ALTER TABLE observation_extras ADD COLUMN low_confidence TEXT;
+    """,
 )

@@ -162,6 +162,19 @@ def test_cloudy_and_failed_scenes_are_left_out() -> None:
     assert any("failed" in n for n in more.notes)
 
 
+def test_low_confidence_scenes_are_left_out_and_counted() -> None:
+    """A clear scene whose co-registration was unreliable moves nothing, and a note says so."""
+    obs = ships([(D(2021, 1, 1), 0.5), (D(2023, 8, 1), 4.0)], seed=1)
+    shaky = [
+        replace(o, scene_id=f"shaky{i}", ships=60, clear_fraction=1.0, low_confidence="co-reg.")
+        for i, o in enumerate(obs[:3])
+    ]
+    base = evaluate_claim(PORT, obs)
+    more = evaluate_claim(PORT, [*obs, *shaky])
+    assert (more.baseline_mean, more.n_baseline) == (base.baseline_mean, base.n_baseline)
+    assert any("3 clear scenes left out as low confidence" in n for n in more.notes)
+
+
 def test_verdicts_are_deterministic() -> None:
     obs = ships([(D(2021, 1, 1), 0.5), (D(2023, 8, 1), 4.0)], seed=4)
     assert evaluate_claim(PORT, obs) == evaluate_claim(PORT, obs)

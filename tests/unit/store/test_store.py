@@ -188,3 +188,38 @@ def test_runs_record_their_provenance(tmp_path: Path) -> None:
         "finished_at IS NOT NULL FROM runs"
     ).fetchone()
     assert row == ("backfill", '{"aois": ["rajin-port"]}', "v1", 3, 1, 2, 1)
+
+
+def test_the_shift_and_low_confidence_round_trip(tmp_path: Path) -> None:
+    """Schema 3: a row keeps its co-registration shift and why it is low confidence."""
+    with Store(tmp_path / "rw.sqlite") as store:
+        store.write(_obs("S2A_1", shift_x_px=0.42, shift_y_px=-1.3))
+        store.write(_obs("S2A_2", low_confidence="co-registration: halves disagree by 0.9 px"))
+        first, second = store.observations()
+    assert (first.shift_x_px, first.shift_y_px, first.low_confidence) == (0.42, -1.3, None)
+    assert second.shift_x_px is None
+    assert second.low_confidence == "co-registration: halves disagree by 0.9 px"
+
+
+def test_a_schema_2_file_gains_the_shift_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "rw.sqlite"
+    con = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:
+        con.executescript(script)
+    con.execute("PRAGMA user_version = 2")
+    con.execute(
+        "INSERT INTO observations VALUES ('rajin-port', 'S2A_0', ?, 0.9, 2, NULL, NULL, 'v1', "
+        "'local', 'ok', NULL, 'ref1')",
+        (WHEN.isoformat(),),
+    )
+    con.commit()
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        (row,) = store.observations()
+    assert (row.ships, row.reference_id, row.shift_x_px, row.low_confidence) == (
+        2,
+        "ref1",
+        None,
+        None,
+    )
