@@ -29,7 +29,7 @@ from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, p
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
-RAIL_METHOD: Final = "unmix-2"
+RAIL_METHOD: Final = "unmix-3"
 #: Bumped whenever co-registration or the reference composite changes the numbers.
 REGISTRATION_METHOD: Final = "phasecorr-1"
 _NIR: Final = 3

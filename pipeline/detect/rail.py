@@ -11,7 +11,8 @@ each pixel something new covers compared with the empty yard. The method:
 2. Linear unmixing per pixel: ``scene = (1 - f) * reference + f * car``, solved for the
    covered fraction ``f`` against dark (black steel, coal) and rust-coloured car surfaces,
    alone or mixed, non-negative; the best fit wins, with a penalty for the extra surface.
-   Light-coloured cars (white containers) are not modelled: see :data:`SURFACE_MIXES`.
+   Light-coloured cars (white box cars, bare tanks) are a third surface: see
+   :data:`SURFACE_MIXES`.
 3. Pixels whose ``f`` is below the noise floor of this scene (3 robust σ of ``f`` over the
    yard, at least :data:`MIN_COVER`) count as empty.
 4. Covered area ``Σ f × pixel area`` → occupied track length ÷ the effective car width
@@ -79,13 +80,14 @@ CAR_SURFACES: Final = np.array(
     dtype=np.float32,
 )
 
-#: Which surfaces the unmixing may use: dark alone, rust alone, and dark with rust (a coal
-#: train beside an empty gondola string). The light surface is left out on purpose: thin
-#: haze and patchy frost brighten ballast just as white boxes would, and a false train
-#: under every haze streak is worse than under-reading the few container flats that cross
-#: at Tumangang (the border traffic is coal, ore and oil: gondolas, hoppers and tank cars).
-#: Dark with light is out for a second reason: half black and half white is grey ballast.
-SURFACE_MIXES: Final = ((0,), (1,), (0, 1))
+#: Which surfaces the unmixing may use: dark, rust or light alone, and dark with rust (a
+#: coal train beside an empty gondola string). Light cars (white box cars, bare tank cars)
+#: are measured: left out, half a light-car yard read -0.80 relative (SIMULATED, issue 13).
+#: Light with rust is out: together they span enough directions to fit the noise of bare
+#: ballast (a yard of noise read three times its cars). Dark with light is out too: half
+#: black and half white is grey ballast. Haze and frost brighten ballast as light paint
+#: does; the scene's per-band gain takes out what is uniform over the yard.
+SURFACE_MIXES: Final = ((0,), (1,), (2,), (0, 1))
 
 
 @dataclass(frozen=True)

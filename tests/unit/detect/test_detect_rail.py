@@ -16,6 +16,8 @@ from pipeline.geo.projection import reproject
 BALLAST = np.array([0.135, 0.145, 0.155, 0.185, 0.215], dtype=np.float32)
 COAL = np.array([0.032, 0.034, 0.037, 0.045, 0.052], dtype=np.float32)
 RUST = np.array([0.055, 0.060, 0.105, 0.180, 0.230], dtype=np.float32)
+#: A white refrigerated box car (painted steel: bright and flat).
+WHITE = np.array([0.300, 0.310, 0.315, 0.340, 0.300], dtype=np.float32)
 SUB = 25  # sub-pixels per 10 m pixel side: 0.4 m, so a 3.2 m car is exactly 8 wide
 
 
@@ -52,18 +54,23 @@ def _noisy(a: NDArray[np.float32], seed: int, sigma: float = 0.003) -> NDArray[n
     return (a + rng.normal(0, sigma, a.shape)).astype(np.float32)
 
 
-@pytest.mark.parametrize(("colour", "name"), [(COAL, "coal"), (RUST, "rust")])
+@pytest.mark.parametrize(
+    ("colour", "name", "tolerance"),
+    # A white box car is brighter in NIR than the light surface the unmixing knows (0.32),
+    # so it reads up to ~20 % long: light cars are measured, with that error.
+    [(COAL, "coal", 0.2), (RUST, "rust", 0.2), (WHITE, "white", 0.25)],
+)
 def test_thirty_cars_on_a_track_are_thirty_equivalents(
-    colour: NDArray[np.float32], name: str
+    colour: NDArray[np.float32], name: str, tolerance: float
 ) -> None:
     reference = _yard()
     scene = _yard()
     _draw_string(scene, colour, n_cars=30, row_m=203.0, col0_m=300.0)
     yard = np.ones(scene.shape[1:], dtype=bool)
     est = estimate_railcars(_noisy(scene, 1), _noisy(reference, 2, 0.001), yard=yard, clear=yard)
-    assert est.railcar_equivalents == pytest.approx(30, rel=0.2), name
+    assert est.railcar_equivalents == pytest.approx(30, rel=tolerance), name
     assert est.railcar_low <= est.railcar_equivalents <= est.railcar_high
-    assert est.occupied_track_m == pytest.approx(30 * CAR_PITCH_M, rel=0.2)
+    assert est.occupied_track_m == pytest.approx(30 * CAR_PITCH_M, rel=tolerance)
 
 
 def test_two_strings_abreast_on_a_diagonal_count_double() -> None:
