@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.options import DataDirOption
 from pipeline.config import Settings
 from pipeline.run.options import CONCURRENCY
 
@@ -49,17 +50,43 @@ def bench_io(
 
 @bench_app.command("sim")
 def bench_sim(
-    archive: Annotated[Path, typer.Option("--archive", help="Folder written by simulate.")],
+    archive: Annotated[
+        Path | None, typer.Option("--archive", help="Folder written by simulate.")
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Scenario TOML: simulate it under the data folder (or reuse the archive "
+            "simulated before) and report issue 14's figures.",
+        ),
+    ] = None,
+    data_dir: DataDirOption = Path("data"),
     as_json: JsonOption = False,
 ) -> None:
-    """Score ship counts and railcar-equivalents against a SIMULATED archive's truth.csv."""
-    from pipeline.bench.simulated import print_sim_bench, run_sim_bench
+    """Score ship counts and railcar-equivalents against a SIMULATED archive's truth."""
+    from pipeline.errors import InvalidOptionError
     from pipeline.run.progress import STDERR
+
+    if (archive is None) == (scenario is None):
+        raise InvalidOptionError("bench sim takes exactly one of --archive and --scenario")
 
     def progress(label: str, done: int, total: int) -> None:
         if done == total:
             STDERR.print(f"{label}: {done}/{total}")
 
+    if scenario is not None:
+        from pipeline.bench.scenario_bench import print_scenario_bench, run_scenario_bench
+
+        figures = run_scenario_bench(scenario, Settings(data_dir=data_dir), progress=progress)
+        if as_json:
+            typer.echo(json.dumps(figures))
+        else:
+            print_scenario_bench(figures)
+        return
+    from pipeline.bench.simulated import print_sim_bench, run_sim_bench
+
+    assert archive is not None
     result = run_sim_bench(archive, Settings(), progress=progress)
     if as_json:
         typer.echo(json.dumps(result))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import demo
 from pipeline.config import Settings
+from pipeline.run import simulated_archive as archives
 from pipeline.simulate.renderer import renderer_digest
 
 TWO_SCENES = """\
@@ -31,21 +31,21 @@ def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
 ) -> None:
     """The packaged demo's archive has a fixed folder, so an edited demo.toml meets it."""
     scenario = tmp_path / "demo.toml"
-    monkeypatch.setattr(demo, "demo_scenario_path", lambda: scenario)
+    monkeypatch.setattr(archives, "demo_scenario_path", lambda: scenario)
     settings = Settings(data_dir=tmp_path / "data")
     scenario.write_text(TWO_SCENES.format(seed=1))
-    archive = demo.ensure_demo_archive(settings)
+    archive = archives.ensure_archive(settings)
     assert archive == settings.data_dir / "demo-archive"
     truth = (archive / "truth.csv").read_text()
     store = settings.data_dir / "rasonwatch.sqlite"
     store.write_bytes(b"rows of the first archive")
 
-    assert demo.ensure_demo_archive(settings) == archive
+    assert archives.ensure_archive(settings) == archive
     assert "Using the SIMULATED archive already at" in capsys.readouterr().err
     assert store.read_bytes() == b"rows of the first archive"  # same scenario: kept
 
     scenario.write_text(TWO_SCENES.format(seed=2))
-    assert demo.ensure_demo_archive(settings) == archive
+    assert archives.ensure_archive(settings) == archive
     assert "replacing it" in capsys.readouterr().err
     assert (archive / "scenario.toml").read_text() == scenario.read_text()
     assert (archive / "truth.csv").read_text() != truth
@@ -59,16 +59,16 @@ def test_an_archive_of_an_older_simulator_is_simulated_again(
 ) -> None:
     """Same scenario, other renderer (its digest in catalog.json): not reused."""
     scenario = tmp_path / "demo.toml"
-    monkeypatch.setattr(demo, "demo_scenario_path", lambda: scenario)
+    monkeypatch.setattr(archives, "demo_scenario_path", lambda: scenario)
     settings = Settings(data_dir=tmp_path / "data")
     scenario.write_text(TWO_SCENES.format(seed=1))
-    archive = demo.ensure_demo_archive(settings)
+    archive = archives.ensure_archive(settings)
     catalog = json.loads((archive / "catalog.json").read_text())
     assert catalog["rasonwatch:renderer"] == renderer_digest()
     catalog["rasonwatch:renderer"] = "0" * 16
     (archive / "catalog.json").write_text(json.dumps(catalog))
     capsys.readouterr()
-    demo.ensure_demo_archive(settings)
+    archives.ensure_archive(settings)
     assert "another version of the simulator; replacing it" in capsys.readouterr().err
     rewritten = json.loads((archive / "catalog.json").read_text())
     assert rewritten["rasonwatch:renderer"] == renderer_digest()
