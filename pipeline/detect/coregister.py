@@ -65,6 +65,11 @@ MIN_CLEAR_SHARE: Final = 0.3
 #: NIR reflectance below which a reference pixel is water, left out of the registration:
 #: open water reflects under 0.05 in NIR, land and concrete over 0.1.
 WATER_MAX_NIR: Final = 0.06
+#: Tukey's biweight constant, in robust standard deviations of the residual (95 % efficient
+#: on Gaussian noise).
+TUKEY_C: Final = 4.685
+#: Water pixels this close to land still count: they hold the shore's edge.
+SHORE_PX: Final = 2
 #: Fewest clear land pixels to align on (20 ha).
 MIN_LAND_PIXELS: Final = 2000
 #: Least spread of NIR reflectance over the usable pixels: below it there is nothing to align.
@@ -158,12 +163,26 @@ def _gauss_newton(moving: F32, fixed: F32, pixels: Mask) -> _Step:
     gr, gc = (np.asarray(g, dtype=np.float32) for g in np.gradient(moving, axis=(0, 1)))
     residual = (moving - fixed)[pixels].astype(np.float64)
     a, b = gr[pixels].astype(np.float64), gc[pixels].astype(np.float64)
-    normal = np.array([[a @ a, a @ b], [a @ b, b @ b]])
-    weakest = float(np.asarray(np.linalg.eigvalsh(normal))[0]) / max(int(pixels.sum()), 1)
+    weight = _tukey(residual)
+    wa, wb = weight * a, weight * b
+    normal = np.array([[wa @ a, wa @ b], [wa @ b, wb @ b]])
+    weakest = float(np.asarray(np.linalg.eigvalsh(normal))[0]) / max(float(weight.sum()), 1.0)
     if weakest <= 0:
         return _Step(0.0, 0.0, 0.0)
-    dr, dc = np.linalg.solve(normal, np.array([a @ residual, b @ residual]))
+    dr, dc = np.linalg.solve(normal, np.array([wa @ residual, wb @ residual]))
     return _Step(float(dr), float(dc), weakest)
+
+
+def _tukey(residual: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Tukey's biweight of each residual: what changed (a ship, ice, a new pier, a cloud's
+    edge) weighs nothing, so the shift is the one the unchanged ground agrees on."""
+    centre = float(np.median(residual))
+    scale = 1.4826 * float(np.median(np.abs(residual - centre)))
+    if scale <= 0:
+        return np.ones_like(residual)
+    u = (residual - centre) / (TUKEY_C * scale)
+    weight: NDArray[np.float64] = np.where(np.abs(u) < 1, (1 - u**2) ** 2, 0.0)
+    return weight
 
 
 def _halves(shape: tuple[int, int]) -> tuple[Mask, Mask]:
@@ -198,18 +217,21 @@ def measure_shift(moving: F32, fixed: F32, usable: Mask) -> Shift:
     share = float(usable.mean()) if usable.size else 0.0
     if share < MIN_CLEAR_SHARE:
         return Shift(0.0, 0.0, False, f"only {share:.0%} of the chip clear to align on", False)
-    # Only what stays put: land and quays. Water moves (ships, waves, glint) and freezes.
-    usable = usable & (np.nan_to_num(fixed) >= WATER_MAX_NIR)
-    if int(usable.sum()) < MIN_LAND_PIXELS:
+    # Only what stays put counts: land, quays and the shore's edge. Open water moves (ships,
+    # waves, glint) and freezes. (Masked pixels are filled, never counted: a fill that stood
+    # where the water was would draw a coast that does not move and pull the shift to zero.)
+    land = usable & (np.nan_to_num(fixed) >= WATER_MAX_NIR)
+    if int(land.sum()) < MIN_LAND_PIXELS:
         return Shift(0.0, 0.0, False, "too little clear land to align on", False)
-    if min(float(np.std(moving[usable])), float(np.std(fixed[usable]))) < MIN_TEXTURE:
+    if min(float(np.std(moving[land])), float(np.std(fixed[land]))) < MIN_TEXTURE:
         return Shift(0.0, 0.0, False, "no texture to register on", False)
     filled_moving = np.where(usable, moving, np.float32(np.mean(moving[usable])))
     filled_fixed = np.where(usable, fixed, np.float32(np.mean(fixed[usable])))
     rows, cols = _whole_pixel_start(filled_fixed, filled_moving, usable)
     # One set of pixels for every step (clear of what the shift brings in from the chip's
     # edge and from masked pixels), or the sum changes under the steps and they oscillate.
-    pixels = ndi.binary_erosion(usable, iterations=int(np.hypot(rows, cols)) + 3)
+    inside = ndi.binary_erosion(usable, iterations=int(np.hypot(rows, cols)) + 3)
+    pixels = inside & ndi.binary_dilation(land, iterations=SHORE_PX)
     for _ in range(MAX_ITERATIONS):
         if np.hypot(rows, cols) > MAX_SHIFT_PX:
             length = np.hypot(rows, cols)
