@@ -107,3 +107,25 @@ def test_no_shift_changes_nothing() -> None:
     same, kept = apply_shift(cube, valid, Shift(0.0, 0.0, True))
     assert same is cube
     assert kept is valid
+
+
+def test_what_changed_does_not_pull_the_shift() -> None:
+    """A new pier and a frozen bay in the scene alone: the shift is the unchanged ground's."""
+    fixed = _scene()
+    moving = _moved(fixed, 0.6, -0.4)
+    moving[:, 30:62, 0:200] = 0.3  # ice over the water along the shore, bright
+    moving[:, 55:75, 150:160] = 0.25  # a pier built out from the shore
+    shift = measure_shift(moving[3], fixed[3], np.ones(fixed.shape[1:], bool))
+    assert shift.measured
+    # Unweighted least squares lands 0.04 px off here; the biweight within 0.01.
+    assert shift.cols == pytest.approx(-0.6, abs=0.02)
+    assert shift.rows == pytest.approx(-0.4, abs=0.02)
+
+
+def test_open_water_alone_gives_no_shift() -> None:
+    """Nothing but water (a chip of the anchorage): nothing stays put to align on."""
+    fixed = np.full((5, 160, 200), 0.02, np.float32) + _scene()[:, :, :] * 0.01
+    moving = _moved(fixed, 0.5, 0.0)
+    shift = measure_shift(moving[3], fixed[3], np.ones(fixed.shape[1:], bool))
+    assert not shift.measured
+    assert shift.reason == "too little clear land to align on"
