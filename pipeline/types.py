@@ -242,6 +242,10 @@ class Observation:
     low_confidence: str | None = None
     """Why the numbers are not to be trusted (an unreliable co-registration), or None.
     ``evaluate`` leaves such rows out and says how many."""
+    zone: str | None = None
+    """None for the AOI's own row (the ``observations`` table); a yard zone's name for a row
+    of the ``zone_observations`` table (railcars per zone, keyed by AOI, scene, detector
+    version and zone)."""
 
     def __post_init__(self) -> None:
         if self.datetime.tzinfo is None:

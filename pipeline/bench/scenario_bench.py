@@ -44,6 +44,7 @@ from pipeline.config import Settings
 from pipeline.detect.analyse import (
     analyse_chip,
     clear_pixels,
+    railcars_by_zone,
     reference_candidates,
     reference_from_chips,
     register_to,
@@ -51,7 +52,6 @@ from pipeline.detect.analyse import (
 from pipeline.detect.coregister import Shift, apply_shift
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
-from pipeline.detect.zones import railcars_by_zone
 from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip
 from pipeline.run.simulated_archive import ensure_archive

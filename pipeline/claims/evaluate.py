@@ -99,5 +99,6 @@ def evaluate_store(db: Path, claims_path: Path = DEFAULT_CLAIMS) -> Evaluation:
                 version,
             )
         rows = store.observations(detector_version=version) if version is not None else []
-    verdicts = evaluate_claims(claims, rows)
+        zone_rows = store.zone_observations(detector_version=version) if version else []
+    verdicts = evaluate_claims(claims, [*rows, *zone_rows])
     return Evaluation(claims, tuple(verdicts), tuple(rows), version, db)

@@ -70,11 +70,18 @@ class Claim:
     """Presence test: share of baseline scenes showing it that still counts as "none"."""
     min_baseline_coverage: float = 0.8
     """Presence test: share of baseline months with a clear scene needed to claim absence."""
+    zone: str | None = None
+    """A yard zone of the AOI (``tumangang-yard``): the claim is tested on that zone's own
+    series (``zone_observations``); None tests the AOI total. Railcar claims only."""
 
     def __post_init__(self) -> None:
         where = f"claim {self.id!r}"
         if not CLAIM_ID.fullmatch(self.id):
             raise InvalidClaimsError(f"{where}: id must match {CLAIM_ID.pattern}")
+        if self.zone is not None and self.metric != "railcar_equivalents":
+            raise InvalidClaimsError(f"{where}: zone is for railcar_equivalents claims only")
+        if self.zone is not None and not CLAIM_ID.fullmatch(self.zone):
+            raise InvalidClaimsError(f"{where}: zone must match {CLAIM_ID.pattern}")
         for name, (start, end) in (("baseline", self.baseline), ("window", self.window)):
             if end < start:
                 raise InvalidClaimsError(f"{where}: {name} ends before it starts")
@@ -108,6 +115,7 @@ _OPTIONAL: Final = (
     "presence_min",
     "max_baseline_presence",
     "min_baseline_coverage",
+    "zone",
 )
 
 
@@ -169,6 +177,8 @@ def _claim(cid: str, body: Any, where: str) -> Claim:
     kwargs: dict[str, Any] = {"id": cid}
     for key in ("quote", "source", "aoi"):
         kwargs[key] = _text(body[key], f"{at}.{key}")
+    if "zone" in body:
+        kwargs["zone"] = _text(body["zone"], f"{at}.zone")
     kwargs["metric"] = _choice(body["metric"], METRICS, f"{at}.metric")
     if "test" in body:
         kwargs["test"] = _choice(body["test"], TESTS, f"{at}.test")

@@ -97,7 +97,7 @@ def references_of(observations: Sequence[Observation], aoi: str) -> dict[str | N
     (None: a row stored before references were identified)."""
     counts: dict[str | None, int] = {}
     for o in observations:
-        if o.aoi == aoi and o.status == "ok":
+        if o.aoi == aoi and o.zone is None and o.status == "ok":
             counts[o.reference_id] = counts.get(o.reference_id, 0) + 1
     return counts
 
@@ -143,6 +143,7 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
         aoi=claim.aoi,
         metric=claim.metric,
         min_clear_fraction=claim.min_clear_fraction,
+        zone=claim.zone,
     )
     rng = np.random.default_rng([seed, _stable_hash(claim.id)])
     onset = detect_onset(
@@ -196,6 +197,8 @@ def _common_fields(
     estimate: RatioEstimate | None,
 ) -> dict[str, Any]:
     notes = []
+    if claim.zone is not None:
+        notes.append(f"tested on the {claim.zone} zone's own series, not the AOI total")
     if series.n_cloudy:
         notes.append(
             f"{series.n_cloudy} scenes less than {claim.min_clear_fraction:.0%} clear left out"

@@ -57,15 +57,21 @@ def is_clear(obs: Observation, min_clear_fraction: float) -> bool:
 
 
 def clear_series(
-    observations: Iterable[Observation], *, aoi: str, metric: Metric, min_clear_fraction: float
+    observations: Iterable[Observation],
+    *,
+    aoi: str,
+    metric: Metric,
+    min_clear_fraction: float,
+    zone: str | None = None,
 ) -> Series:
     """Clear, ok, confident scenes of ``aoi`` with a value for ``metric``; the clearest one per
     date. Low-confidence rows (:attr:`Observation.low_confidence`) are left out and counted.
 
     Overlapping MGRS tiles can give two scenes of one date; keeping one means a date never
-    counts twice.
+    counts twice. ``zone`` picks a yard zone's rows instead of the AOI's own.
     """
-    rows = [o for o in observations if o.aoi == aoi]
+    of_aoi = [o for o in observations if o.aoi == aoi]
+    rows = [o for o in of_aoi if o.zone == zone]
     usable = [o for o in rows if o.status == "ok" and metric_value(o, metric) is not None]
     clear = [o for o in usable if is_clear(o, min_clear_fraction)]
     confident = [o for o in clear if o.low_confidence is None]
@@ -87,7 +93,7 @@ def clear_series(
         n_failed=sum(1 for o in rows if o.status != "ok"),
         n_cloudy=len(usable) - len(clear),
         n_low_confidence=len(clear) - len(confident),
-        simulated=any(o.simulated for o in rows),
+        simulated=any(o.simulated for o in of_aoi),
     )
 
 

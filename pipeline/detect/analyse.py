@@ -18,11 +18,12 @@ from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from pipeline import __version__
 from pipeline.detect.coregister import apply_shift, measure_shift
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
-from pipeline.detect.rail import estimate_railcars, zone_mask
+from pipeline.detect.rail import RailEstimate, estimate_railcars, zone_mask
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
@@ -75,6 +76,8 @@ class SceneAnalysis:
     """The row for the ``observations`` table."""
     detections: tuple[DetectionRow, ...]
     """The ship detections behind ``observation.ships`` (empty for rail AOIs)."""
+    zones: tuple[Observation, ...] = ()
+    """Rail AOIs: one row per yard zone (``zone`` set), measured as the AOI total is."""
 
 
 def clear_pixels(chip: Chip) -> NDArray[np.bool_]:
@@ -186,14 +189,58 @@ def analyse_chip(
         clear=measurable,
         pixel_size_m=abs(float(chip.transform.a)),
     )
-    observation = replace(
+    observation = _with_estimate(base, est)
+    zones = tuple(
+        replace(_with_estimate(base, zone_est), zone=name)
+        for name, zone_est in railcars_by_zone(chip, aoi, usable_reference, measurable).items()
+    )
+    return SceneAnalysis(observation, (), zones)
+
+
+def _with_estimate(base: Observation, est: RailEstimate) -> Observation:
+    return replace(
         base,
         occupied_track_m=est.occupied_track_m,
         railcar_equivalents=est.railcar_equivalents,
         railcar_low=est.railcar_low,
         railcar_high=est.railcar_high,
+        clear_fraction=est.measured_fraction,
     )
-    return SceneAnalysis(replace(observation, clear_fraction=est.measured_fraction), ())
+
+
+def railcars_by_zone(
+    chip: Chip, aoi: Aoi, reference: Reference, measurable: NDArray[np.bool_] | None = None
+) -> dict[str, RailEstimate]:
+    """The railcar estimate of each ``yard`` zone of ``aoi`` in one registered chip.
+
+    The Tumangang yard (DPRK side) and the Khasan yard (Russian side) are different series;
+    each is measured as the AOI total is, with the zone as the yard mask.
+    """
+    if measurable is None:
+        measurable = strict_clear_pixels(chip)
+    size = abs(float(chip.transform.a))
+    out = {}
+    for zone in aoi.zones:
+        if zone.kind != "yard":
+            continue
+        mask = _zone_mask(zone.geometry, chip.transform, chip.epsg, chip.shape)
+        out[zone.name] = estimate_railcars(
+            chip.reflectance,
+            reference.median,
+            yard=track_mask(reference, mask & chip.valid),
+            clear=measurable,
+            pixel_size_m=size,
+        )
+    return out
+
+
+@lru_cache(maxsize=16)
+def _zone_mask(
+    zone: BaseGeometry, transform: Affine, epsg: int, shape: tuple[int, int]
+) -> NDArray[np.bool_]:
+    mask = zone_mask([zone], transform=transform, epsg=epsg, shape=shape)
+    mask.setflags(write=False)
+    return mask
 
 
 def register_to(

@@ -39,6 +39,8 @@ class SceneOutcome:
     """Detections behind it."""
     scene_json: str | None = None
     """Provenance: the scene's metadata, the reference used and the pixels' origin, as JSON."""
+    zones: tuple[Observation, ...] = ()
+    """Rows per yard zone (rail AOIs), for the ``zone_observations`` table."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +108,11 @@ def analyse_read(read: ChipRead, scene: Scene, aoi: Aoi, instrument: Instrument)
     if observation.status == "ok" and reference is not None:
         observation = replace(observation, reference_id=reference.reference_id)
     provenance = _provenance(scene, instrument.note, read.origin)
-    return SceneOutcome(observation, result.detections, provenance)
+    zones = tuple(
+        replace(z, reference_id=observation.reference_id, error=observation.error)
+        for z in result.zones
+    )
+    return SceneOutcome(observation, result.detections, provenance, zones)
 
 
 def process_scenes(

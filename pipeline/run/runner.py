@@ -104,7 +104,11 @@ def record(store: Store, outcomes: Sequence[SceneOutcome], tally: AoiTally, run_
         o = outcome.observation
         with stage("store"):
             written = store.write(
-                o, outcome.detections, run_id=run_id, scene_json=outcome.scene_json
+                o,
+                outcome.detections,
+                run_id=run_id,
+                scene_json=outcome.scene_json,
+                zones=outcome.zones,
             )
         tally.simulated = tally.simulated or o.simulated
         if not written:  # failed here, but stored ok meanwhile by another run

@@ -15,6 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -226,8 +227,10 @@ class Store:
         *,
         run_id: str | None = None,
         scene_json: str | None = None,
+        zones: Sequence[Observation] = (),
     ) -> bool:
-        """Upsert one observation with its detections, atomically; return whether it was written.
+        """Upsert one observation with its detections and zone rows, atomically; return whether
+        it was written.
 
         Keyed by ``(aoi, scene_id, detector_version)``: writing the same key again replaces
         the row and its detections, so a retried or resumed scene never duplicates. A
@@ -285,6 +288,26 @@ class Store:
             db.execute(
                 "DELETE FROM detections WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
                 key,
+            )
+            db.execute(
+                "DELETE FROM zone_observations "
+                "WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
+                key,
+            )
+            db.executemany(
+                "INSERT INTO zone_observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        *key,
+                        z.zone,
+                        z.railcar_equivalents,
+                        z.occupied_track_m,
+                        z.railcar_low,
+                        z.railcar_high,
+                        z.clear_fraction,
+                    )
+                    for z in zones
+                ],
             )
             db.executemany(
                 "INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -349,6 +372,42 @@ class Store:
             )
             for r in rows
         ]
+
+    def zone_observations(self, *, detector_version: str | None = None) -> list[Observation]:
+        """Stored zone rows as observations (``zone`` set), oldest first.
+
+        Each carries its AOI row's time, source, status, reference and flags, with the zone's
+        own railcar figures and measured fraction.
+        """
+        rows = {
+            (o.aoi, o.scene_id, o.detector_version): o
+            for o in self.observations(detector_version=detector_version)
+        }
+        sql = (
+            "SELECT aoi, scene_id, detector_version, zone, railcar_equivalents, "
+            "occupied_track_m, railcar_low, railcar_high, clear_fraction FROM zone_observations"
+        )
+        params: list[str] = []
+        if detector_version is not None:
+            sql += " WHERE detector_version = ?"
+            params.append(detector_version)
+        out = []
+        for r in self._db.execute(sql + " ORDER BY aoi, zone", params):
+            parent = rows.get((r[0], r[1], r[2]))
+            if parent is None:
+                continue
+            out.append(
+                replace(
+                    parent,
+                    zone=r[3],
+                    railcar_equivalents=r[4],
+                    occupied_track_m=r[5],
+                    railcar_low=r[6],
+                    railcar_high=r[7],
+                    clear_fraction=r[8],
+                )
+            )
+        return sorted(out, key=lambda o: (o.datetime, o.aoi, o.zone or "", o.scene_id))
 
     def start_run(self, command: str, parameters: dict[str, object], detector_version: str) -> str:
         """Record the start of a run and return its id."""

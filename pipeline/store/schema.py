@@ -80,4 +80,19 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE observation_extras ADD COLUMN shift_y_px REAL;
     ALTER TABLE observation_extras ADD COLUMN low_confidence TEXT;
     """,
+    # 3 -> 4: railcar-equivalents per yard zone (the AOI total stays in observations).
+    """
+    CREATE TABLE zone_observations (
+        aoi TEXT NOT NULL,
+        scene_id TEXT NOT NULL,
+        detector_version TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        railcar_equivalents REAL,
+        occupied_track_m REAL,
+        railcar_low REAL,
+        railcar_high REAL,
+        clear_fraction REAL,
+        PRIMARY KEY (aoi, scene_id, detector_version, zone)
+    );
+    """,
 )

@@ -54,6 +54,22 @@ def test_backfill_stores_every_scene_once(baseline: Baseline, small_archive: Pat
     assert len(parameters["prefect_flow_run_id"]) == 36  # a UUID: the run is traceable in Prefect
 
 
+def test_the_rail_yards_each_get_their_own_rows(baseline: Baseline) -> None:
+    """Every rail scene stored ok has one row per yard zone, with the AOI row's reference."""
+    with Store(baseline.db) as store:
+        total = {o.scene_id: o for o in store.observations() if o.aoi == "tumangang-rail"}
+        zones = store.zone_observations()
+    by_scene: dict[str, set[str | None]] = {}
+    for z in zones:
+        assert z.aoi == "tumangang-rail"
+        assert z.reference_id == total[z.scene_id].reference_id
+        assert z.railcar_equivalents is not None
+        assert z.railcar_equivalents >= 0
+        by_scene.setdefault(z.scene_id, set()).add(z.zone)
+    assert set(by_scene) == set(total)
+    assert all(found == {"tumangang-yard", "khasan-yard"} for found in by_scene.values())
+
+
 def test_backfill_saves_references_and_caches_chips(
     baseline: Baseline, small_archive: Path
 ) -> None:

@@ -175,6 +175,34 @@ def test_low_confidence_scenes_are_left_out_and_counted() -> None:
     assert any("3 clear scenes left out as low confidence" in n for n in more.notes)
 
 
+def test_a_zone_claim_is_tested_on_the_zone_alone() -> None:
+    """A spike in the Tumangang yard under a flat total (Khasan emptied meanwhile)."""
+    spike = rail([(D(2021, 1, 1), 10.0), (D(2023, 8, 1), 70.0)], seed=1)
+    flat = rail([(D(2021, 1, 1), 60.0)], seed=1)
+    zone_rows = [replace(o, zone="tumangang-yard") for o in spike]
+    totals = [
+        replace(o, scene_id=z.scene_id, datetime=z.datetime)
+        for o, z in zip(flat, spike, strict=True)
+    ]
+    on_zone = replace(RAIL, zone="tumangang-yard")
+    assert evaluate_claim(on_zone, [*totals, *zone_rows]).verdict == "supported"
+    assert evaluate_claim(RAIL, [*totals, *zone_rows]).verdict != "supported"
+    verdict = evaluate_claim(on_zone, [*totals, *zone_rows])
+    assert any("tumangang-yard zone's own series" in n for n in verdict.notes)
+    assert evaluate_claim(on_zone, totals).n_baseline == 0  # no zone rows: nothing to test
+
+
+def test_zone_is_for_railcar_claims() -> None:
+    with pytest.raises(InvalidClaimsError, match="zone is for railcar_equivalents"):
+        replace(PORT, zone="harbour")
+    text = (
+        '[claims.r]\nquote = "q"\nsource = "s"\naoi = "tumangang-rail"\n'
+        'metric = "railcar_equivalents"\nzone = "khasan-yard"\n'
+    )
+    (claim,) = parse_claims(text)
+    assert claim.zone == "khasan-yard"
+
+
 def test_verdicts_are_deterministic() -> None:
     obs = ships([(D(2021, 1, 1), 0.5), (D(2023, 8, 1), 4.0)], seed=4)
     assert evaluate_claim(PORT, obs) == evaluate_claim(PORT, obs)

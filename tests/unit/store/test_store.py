@@ -215,7 +215,7 @@ def test_a_schema_2_file_gains_the_shift_columns_and_keeps_its_rows(tmp_path: Pa
     con.commit()
     con.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION >= 3
         (row,) = store.observations()
     assert (row.ships, row.reference_id, row.shift_x_px, row.low_confidence) == (
         2,
@@ -223,3 +223,24 @@ def test_a_schema_2_file_gains_the_shift_columns_and_keeps_its_rows(tmp_path: Pa
         None,
         None,
     )
+
+
+def test_zone_rows_round_trip_with_their_aoi_row(tmp_path: Path) -> None:
+    """Schema 4: railcars per yard zone, written and replaced with the AOI's row."""
+    total = _obs(aoi="tumangang-rail", ships=None, railcar_equivalents=52.0, clear_fraction=0.95)
+    zones = [
+        replace(total, zone="tumangang-yard", railcar_equivalents=12.0, clear_fraction=0.9),
+        replace(total, zone="khasan-yard", railcar_equivalents=40.0, clear_fraction=1.0),
+    ]
+    with Store(tmp_path / "rw.sqlite") as store:
+        store.write(replace(total, low_confidence="co-registration: x"), zones=zones)
+        got = {z.zone: z for z in store.zone_observations()}
+        assert (got["tumangang-yard"].railcar_equivalents, got["khasan-yard"].clear_fraction) == (
+            12.0,
+            1.0,
+        )
+        assert got["khasan-yard"].low_confidence == "co-registration: x"  # the AOI row's flags
+        assert got["khasan-yard"].datetime == WHEN
+        assert [o.zone for o in store.observations()] == [None]  # the total stays apart
+        store.write(total, zones=zones[:1])  # processed again: the rows are replaced
+        assert [z.zone for z in store.zone_observations()] == ["tumangang-yard"]
