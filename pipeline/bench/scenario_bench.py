@@ -34,6 +34,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -44,10 +45,8 @@ from pipeline.config import Settings
 from pipeline.detect.analyse import (
     analyse_chip,
     clear_pixels,
-    railcars_by_zone,
     reference_candidates,
     reference_from_chips,
-    register_to,
 )
 from pipeline.detect.coregister import Shift, apply_shift
 from pipeline.detect.masks import clear_fraction
@@ -127,8 +126,13 @@ def _mean(values: Iterable[float]) -> float | None:
     return round(statistics.fmean(values), 3) if values else None
 
 
+@lru_cache(maxsize=4)
+def _to_utm(epsg: int) -> Transformer:
+    return Transformer.from_crs(4326, epsg, always_xy=True)
+
+
 def _utm(rows: Iterable[DetectionRow], epsg: int) -> list[tuple[float, float]]:
-    to_utm = Transformer.from_crs(4326, epsg, always_xy=True)
+    to_utm = _to_utm(epsg)
     return [to_utm.transform(d.lon, d.lat) for d in rows if d.lon is not None and d.lat is not None]
 
 
@@ -204,15 +208,13 @@ def _score_rail(
     cars = int(row["railcars"])
     if cars >= MIN_RAILCARS:
         scores.signed.append((scene.datetime.month, (total - cars) / cars))
-    registered, _ = register_to(chip, reference, clear_pixels(chip), analysis.observation)
-    for zone, estimate in railcars_by_zone(registered, aoi, reference).items():
-        true_cars = truth.zones.get((scene.id, zone), 0.0)
+    for zone in analysis.zones:
+        name, reading = zone.zone or "", zone.railcar_equivalents or 0.0
+        true_cars = truth.zones.get((scene.id, name), 0.0)
         if true_cars >= MIN_RAILCARS:
-            scores.zone_errors[zone].append(
-                abs(estimate.railcar_equivalents - true_cars) / true_cars
-            )
+            scores.zone_errors[name].append(abs(reading - true_cars) / true_cars)
         elif true_cars == 0:
-            scores.empty_by_month[scene.datetime.month].append(estimate.railcar_equivalents)
+            scores.empty_by_month[scene.datetime.month].append(reading)
 
 
 def _berths(scenario_path: Path, truth: _Truth) -> dict[str, tuple[float, float]]:

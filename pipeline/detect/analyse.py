@@ -106,11 +106,12 @@ def strict_clear_pixels(chip: Chip) -> NDArray[np.bool_]:
     return mask
 
 
-@lru_cache(maxsize=8)
-def _yard_mask(aoi: Aoi, transform: Affine, epsg: int, shape: tuple[int, int]) -> NDArray[np.bool_]:
-    """Pixels of the AOI's yard zones on one grid (every scene of an AOI shares it)."""
-    zones = [z.geometry for z in aoi.zones if z.kind == "yard"] or [aoi.geometry]
-    mask = zone_mask(zones, transform=transform, epsg=epsg, shape=shape)
+@lru_cache(maxsize=16)
+def _area_mask(
+    areas: tuple[BaseGeometry, ...], transform: Affine, epsg: int, shape: tuple[int, int]
+) -> NDArray[np.bool_]:
+    """Pixels of some WGS84 areas on one grid (every scene of an AOI shares it)."""
+    mask = zone_mask(areas, transform=transform, epsg=epsg, shape=shape)
     mask.setflags(write=False)
     return mask
 
@@ -179,22 +180,35 @@ def analyse_chip(
         rows = tuple(_detection_row(d, chip) for d in ships)
         return SceneAnalysis(replace(base, ships=len(ships)), rows)
     assert usable_reference is not None  # rail never runs single-date (checked above)
-    yard = _yard_mask(aoi, chip.transform, chip.epsg, chip.shape)
-    tracks = track_mask(usable_reference, yard & chip.valid)
+    # The AOI total over all its yards, then each yard zone on its own: the Tumangang yard
+    # (DPRK side) and the Khasan yard (Russian side) are different series.
     measurable = strict_clear_pixels(chip)
-    est = estimate_railcars(
+    yards = tuple(z for z in aoi.zones if z.kind == "yard")
+    total = _rail_estimate(
+        chip, usable_reference, tuple(z.geometry for z in yards) or (aoi.geometry,), measurable
+    )
+    zones = tuple(
+        replace(
+            _with_estimate(base, _rail_estimate(chip, usable_reference, (z.geometry,), measurable)),
+            zone=z.name,
+        )
+        for z in yards
+    )
+    return SceneAnalysis(_with_estimate(base, total), (), zones)
+
+
+def _rail_estimate(
+    chip: Chip, reference: Reference, areas: tuple[BaseGeometry, ...], measurable: NDArray[np.bool_]
+) -> RailEstimate:
+    """Railcars on the track bed of ``areas`` in one registered chip."""
+    area = _area_mask(areas, chip.transform, chip.epsg, chip.shape)
+    return estimate_railcars(
         chip.reflectance,
-        usable_reference.median,
-        yard=tracks,
+        reference.median,
+        yard=track_mask(reference, area & chip.valid),
         clear=measurable,
         pixel_size_m=abs(float(chip.transform.a)),
     )
-    observation = _with_estimate(base, est)
-    zones = tuple(
-        replace(_with_estimate(base, zone_est), zone=name)
-        for name, zone_est in railcars_by_zone(chip, aoi, usable_reference, measurable).items()
-    )
-    return SceneAnalysis(observation, (), zones)
 
 
 def _with_estimate(base: Observation, est: RailEstimate) -> Observation:
@@ -206,41 +220,6 @@ def _with_estimate(base: Observation, est: RailEstimate) -> Observation:
         railcar_high=est.railcar_high,
         clear_fraction=est.measured_fraction,
     )
-
-
-def railcars_by_zone(
-    chip: Chip, aoi: Aoi, reference: Reference, measurable: NDArray[np.bool_] | None = None
-) -> dict[str, RailEstimate]:
-    """The railcar estimate of each ``yard`` zone of ``aoi`` in one registered chip.
-
-    The Tumangang yard (DPRK side) and the Khasan yard (Russian side) are different series;
-    each is measured as the AOI total is, with the zone as the yard mask.
-    """
-    if measurable is None:
-        measurable = strict_clear_pixels(chip)
-    size = abs(float(chip.transform.a))
-    out = {}
-    for zone in aoi.zones:
-        if zone.kind != "yard":
-            continue
-        mask = _zone_mask(zone.geometry, chip.transform, chip.epsg, chip.shape)
-        out[zone.name] = estimate_railcars(
-            chip.reflectance,
-            reference.median,
-            yard=track_mask(reference, mask & chip.valid),
-            clear=measurable,
-            pixel_size_m=size,
-        )
-    return out
-
-
-@lru_cache(maxsize=16)
-def _zone_mask(
-    zone: BaseGeometry, transform: Affine, epsg: int, shape: tuple[int, int]
-) -> NDArray[np.bool_]:
-    mask = zone_mask([zone], transform=transform, epsg=epsg, shape=shape)
-    mask.setflags(write=False)
-    return mask
 
 
 def register_to(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -109,9 +110,16 @@ def _prepared(image: F32, usable: Mask) -> F32:
     values = image[usable]
     mean = np.float32(values.mean()) if values.size else np.float32(0)
     out = np.where(usable, image, mean).astype(np.float32) - mean
-    window = np.outer(np.hanning(image.shape[0]), np.hanning(image.shape[1])).astype(np.float32)
-    prepared: F32 = out * window
+    prepared: F32 = out * _hann(image.shape)
     return prepared
+
+
+@lru_cache(maxsize=8)
+def _hann(shape: tuple[int, ...]) -> F32:
+    """The 2-D Hann taper of a chip's shape (every chip of an AOI shares it)."""
+    window: F32 = np.outer(np.hanning(shape[0]), np.hanning(shape[1])).astype(np.float32)
+    window.setflags(write=False)
+    return window
 
 
 def _whole_pixel_start(fixed: F32, moving: F32, usable: Mask) -> tuple[float, float]:

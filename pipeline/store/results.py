@@ -15,13 +15,29 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from pipeline import __version__
 from pipeline.errors import StoreError, StoreVersionError
+from pipeline.store.rows import (
+    DETECTION_COLUMNS,
+    EXTRAS_COLUMNS,
+    OBSERVATION_COLUMNS,
+    OBSERVATION_SELECT,
+    ZONE_COLUMNS,
+    ZONE_SELECT,
+    detection_values,
+    extras_values,
+    insert_sql,
+    key_of,
+    observation_from_row,
+    observation_values,
+    where,
+    zone_from_row,
+    zone_values,
+)
 from pipeline.store.schema import MIGRATIONS
 from pipeline.types import DetectionRow, Observation
 
@@ -31,18 +47,9 @@ BUSY_TIMEOUT_MS: Final = 60_000
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
-_OBS_COLUMNS: Final = (
-    "aoi, scene_id, datetime, clear_fraction, ships, railcar_equivalents, occupied_track_m, "
-    "detector_version, source, status, error, reference_id"
-)
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _check_creatable(path: Path) -> None:
@@ -203,11 +210,10 @@ class Store:
             "JOIN observations o USING (aoi, scene_id, detector_version) "
             "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version)"
         )
-        params: list[str] = []
-        if detector_version is not None:
-            sql += " WHERE d.detector_version = ?"
-            params.append(detector_version)
-        cursor = self._db.execute(sql + " ORDER BY o.datetime, d.aoi, d.scene_id, d.n", params)
+        filters, params = where({"d.detector_version": detector_version})
+        cursor = self._db.execute(
+            sql + filters + " ORDER BY o.datetime, d.aoi, d.scene_id, d.n", params
+        )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor]
 
@@ -238,21 +244,7 @@ class Store:
         could not read a scene, lose nothing); it is then not written and False is returned.
         """
         o = observation
-        key = (o.aoi, o.scene_id, o.detector_version)
-        values = (
-            o.aoi,
-            o.scene_id,
-            _iso(o.datetime),
-            o.clear_fraction,
-            o.ships,
-            o.railcar_equivalents,
-            o.occupied_track_m,
-            o.detector_version,
-            o.source,
-            o.status,
-            o.error,
-            o.reference_id,
-        )
+        key = key_of(o)
         with self._transaction() as db:
             if o.status == "failed":
                 existing = db.execute(
@@ -263,71 +255,25 @@ class Store:
                 if existing is not None and existing[0] == "ok":
                     return False
             db.execute(
-                f"INSERT OR REPLACE INTO observations ({_OBS_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
+                insert_sql("observations", OBSERVATION_COLUMNS, or_replace=True),
+                observation_values(o),
             )
             db.execute(
-                "INSERT OR REPLACE INTO observation_extras (aoi, scene_id, detector_version, "
-                "railcar_low, railcar_high, simulated, run_id, processed_at, scene_json, "
-                "shift_x_px, shift_y_px, low_confidence) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    *key,
-                    o.railcar_low,
-                    o.railcar_high,
-                    int(o.simulated),
-                    run_id,
-                    _now(),
-                    scene_json,
-                    o.shift_x_px,
-                    o.shift_y_px,
-                    o.low_confidence,
-                ),
+                insert_sql("observation_extras", EXTRAS_COLUMNS, or_replace=True),
+                extras_values(o, run_id=run_id, processed_at=_now(), scene_json=scene_json),
             )
-            db.execute(
-                "DELETE FROM detections WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
-                key,
-            )
-            db.execute(
-                "DELETE FROM zone_observations "
-                "WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
-                key,
+            for table in ("detections", "zone_observations"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE aoi = ? AND scene_id = ? AND detector_version = ?",
+                    key,
+                )
+            db.executemany(
+                insert_sql("zone_observations", ZONE_COLUMNS),
+                [zone_values(key, z) for z in zones],
             )
             db.executemany(
-                "INSERT INTO zone_observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        *key,
-                        z.zone,
-                        z.railcar_equivalents,
-                        z.occupied_track_m,
-                        z.railcar_low,
-                        z.railcar_high,
-                        z.clear_fraction,
-                    )
-                    for z in zones
-                ],
-            )
-            db.executemany(
-                "INSERT INTO detections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        *key,
-                        n,
-                        d.kind,
-                        d.row,
-                        d.col,
-                        d.lon,
-                        d.lat,
-                        d.length_m,
-                        d.width_m,
-                        d.heading_deg,
-                        d.score,
-                        d.geometry_wkt,
-                    )
-                    for n, d in enumerate(detections)
-                ],
+                insert_sql("detections", DETECTION_COLUMNS),
+                [detection_values(key, n, d) for n, d in enumerate(detections)],
             )
         return True
 
@@ -335,43 +281,15 @@ class Store:
         self, *, aoi: str | None = None, detector_version: str | None = None
     ) -> list[Observation]:
         """Stored observations, oldest first, optionally for one AOI and detector version."""
-        sql = (
-            f"SELECT {', '.join('o.' + c.strip() for c in _OBS_COLUMNS.split(','))}, "
-            "x.railcar_low, x.railcar_high, COALESCE(x.simulated, 0), x.shift_x_px, "
-            "x.shift_y_px, x.low_confidence FROM observations o "
-            "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version) WHERE 1 = 1"
+        filters, params = where({"o.aoi": aoi, "o.detector_version": detector_version})
+        rows = self._db.execute(
+            f"SELECT {OBSERVATION_SELECT} FROM observations o "
+            "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version)"
+            + filters
+            + " ORDER BY o.datetime, o.aoi, o.scene_id",
+            params,
         )
-        params: list[str] = []
-        if aoi is not None:
-            sql += " AND o.aoi = ?"
-            params.append(aoi)
-        if detector_version is not None:
-            sql += " AND o.detector_version = ?"
-            params.append(detector_version)
-        rows = self._db.execute(sql + " ORDER BY o.datetime, o.aoi, o.scene_id", params)
-        return [
-            Observation(
-                aoi=r[0],
-                scene_id=r[1],
-                datetime=datetime.fromisoformat(r[2]),
-                clear_fraction=r[3],
-                ships=r[4],
-                railcar_equivalents=r[5],
-                occupied_track_m=r[6],
-                detector_version=r[7],
-                source=r[8],
-                status=r[9],
-                error=r[10],
-                reference_id=r[11],
-                railcar_low=r[12],
-                railcar_high=r[13],
-                simulated=bool(r[14]),
-                shift_x_px=r[15],
-                shift_y_px=r[16],
-                low_confidence=r[17],
-            )
-            for r in rows
-        ]
+        return [observation_from_row(r) for r in rows]
 
     def zone_observations(self, *, detector_version: str | None = None) -> list[Observation]:
         """Stored zone rows as observations (``zone`` set), oldest first.
@@ -379,35 +297,16 @@ class Store:
         Each carries its AOI row's time, source, status, reference and flags, with the zone's
         own railcar figures and measured fraction.
         """
-        rows = {
-            (o.aoi, o.scene_id, o.detector_version): o
-            for o in self.observations(detector_version=detector_version)
-        }
-        sql = (
-            "SELECT aoi, scene_id, detector_version, zone, railcar_equivalents, "
-            "occupied_track_m, railcar_low, railcar_high, clear_fraction FROM zone_observations"
+        filters, params = where({"z.detector_version": detector_version})
+        rows = self._db.execute(
+            f"SELECT {OBSERVATION_SELECT}, {ZONE_SELECT} FROM zone_observations z "
+            "JOIN observations o USING (aoi, scene_id, detector_version) "
+            "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version)"
+            + filters
+            + " ORDER BY o.datetime, o.aoi, z.zone, o.scene_id",
+            params,
         )
-        params: list[str] = []
-        if detector_version is not None:
-            sql += " WHERE detector_version = ?"
-            params.append(detector_version)
-        out = []
-        for r in self._db.execute(sql + " ORDER BY aoi, zone", params):
-            parent = rows.get((r[0], r[1], r[2]))
-            if parent is None:
-                continue
-            out.append(
-                replace(
-                    parent,
-                    zone=r[3],
-                    railcar_equivalents=r[4],
-                    occupied_track_m=r[5],
-                    railcar_low=r[6],
-                    railcar_high=r[7],
-                    clear_fraction=r[8],
-                )
-            )
-        return sorted(out, key=lambda o: (o.datetime, o.aoi, o.zone or "", o.scene_id))
+        return [zone_from_row(r) for r in rows]
 
     def start_run(self, command: str, parameters: dict[str, object], detector_version: str) -> str:
         """Record the start of a run and return its id."""
