@@ -9,10 +9,11 @@ Method
        mean); railcar-equivalents are overdispersed (variance grows with the square of the
        mean), so they are taken through ``log1p``. Without this, the busy period's larger
        scatter alone looks like a string of changes.
-    2. **Find the changes** in the mean of the transformed series with PELT (``ruptures``,
-       least-squares cost) and a BIC-like penalty ``PENALTY_FACTOR * sigma^2 * log(n)``,
-       where ``sigma^2`` is estimated from successive differences (a step barely moves it).
-       Segments hold at least :data:`MIN_SEGMENT` scenes.
+    2. **Find the changes** in the mean of the transformed series: the optimal partition
+       PELT finds (:mod:`pipeline.claims.partition`, least-squares cost) and a BIC-like
+       penalty ``PENALTY_FACTOR * sigma^2 * log(n)``, where ``sigma^2`` is estimated from
+       successive differences (a step barely moves it). Segments hold at least
+       :data:`MIN_SEGMENT` scenes.
     3. **Pick the onset**: of the changes found, the one in the direction asked for with
        the largest two-sample t statistic, ``shift * sqrt(n1 n2 / (n1 + n2))`` between the
        segments either side (a lasting change beats a brief wobble of the same height).
@@ -34,6 +35,15 @@ Method
        simulated series per scenario (tests/claims_fixtures.py) the within-segment
        bootstrap covered the true date in 63-97 % of runs, this posterior in 97-100 %.
 
+    5. **Autocorrelated noise** (``autocorrelated=True``, the verdict rule of issue 15): a
+       ship that stays is seen in several consecutive scenes, so successive differences
+       see little of the noise and a run of looks at one visit looks like a level. The
+       noise variance is then the *long-run* variance: the residuals around the segment
+       means times ``(1 + r) / (1 - r)``, ``r`` their lag-one autocorrelation; the series
+       is segmented again with that penalty (up to :data:`LONG_RUN_ROUNDS` times) and the
+       interval of step 4 uses the same inflation. :func:`single_change` gives the best
+       single split, with that interval, when no change passes the penalty.
+
     For ship counts the noise variance is taken as at least 1, the variance of
     Anscombe-transformed Poisson counts: a baseline of all zeros otherwise makes the busy
     period's ordinary scatter look like a string of changes.
@@ -48,8 +58,9 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
-import ruptures as rpt  # type: ignore[import-untyped]  # no stubs or py.typed
 from numpy.typing import NDArray
+
+from pipeline.claims.partition import optimal_partition
 
 Direction = Literal["increase", "decrease"]
 Transform = Literal["anscombe", "log1p", "none"]
@@ -61,14 +72,18 @@ FloatArray = NDArray[np.float64]
 PENALTY_FACTOR: Final = 3.0
 #: Fewest clear scenes in a segment: a level needs several looks to be a level.
 MIN_SEGMENT: Final = 4
-#: PELT runs in quadratic time in pure Python (1.4 s for 600 scenes): above this many
-#: scenes it searches every ``n / EXACT_UP_TO``-th position, and the chosen change is then
-#: placed exactly by a single-split search of its stretch.
+#: The optimal partition takes quadratic time: above this many scenes it searches every
+#: ``n / EXACT_UP_TO``-th position, and the chosen change is then placed exactly by a
+#: single-split search of its stretch.
 EXACT_UP_TO: Final = 400
 #: Fewest clear scenes for any change-point search at all.
 MIN_SERIES: Final = 2 * MIN_SEGMENT + 2
 #: Smallest noise variance assumed per transform (see the module docstring).
 VARIANCE_FLOOR: Final = {"anscombe": 1.0, "log1p": 0.0, "none": 0.0}
+#: Largest lag-one autocorrelation credited when the noise allows for it (step 5).
+MAX_RHO: Final = 0.9
+#: Re-segmentations with the long-run variance before the penalty is taken as settled.
+LONG_RUN_ROUNDS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,7 @@ def detect_onset(
     direction: Direction,
     transform: Transform,
     min_size: int = MIN_SEGMENT,
+    autocorrelated: bool = False,
 ) -> Onset:
     """Find the main change in ``direction`` and its 95 % interval.
 
@@ -143,6 +159,8 @@ def detect_onset(
         direction: the direction of change to report.
         transform: variance-stabilising transform (see the module docstring).
         min_size: fewest scenes per segment.
+        autocorrelated: allow for scenes that see the same ships (step 5 of the module
+            docstring): the penalty and the interval use the long-run noise variance.
 
     Raises:
         ValueError: dates and values differ in length.
@@ -155,11 +173,25 @@ def detect_onset(
     signal = transform_values(values, transform)
     if np.ptp(signal) == 0:
         return _none("the series is constant")
-    sigma2 = max(noise_variance(signal), VARIANCE_FLOOR[transform])
-    penalty = PENALTY_FACTOR * sigma2 * math.log(n)
+    floor = VARIANCE_FLOOR[transform]
+    sigma2 = max(noise_variance(signal), floor)
     jump = max(1, math.ceil(n / EXACT_UP_TO))
-    algo = rpt.Pelt(model="l2", min_size=min_size, jump=jump).fit(signal)
-    ends = [int(b) for b in algo.predict(pen=penalty)]
+
+    def segment(variance: float) -> list[int]:
+        penalty = PENALTY_FACTOR * variance * math.log(n)
+        return optimal_partition(signal, penalty=penalty, min_size=min_size, jump=jump)
+
+    ends, inflation = segment(sigma2), 1.0
+    if autocorrelated:
+        for _ in range(LONG_RUN_ROUNDS):
+            long_run, inflation = long_run_variance(signal, ends)
+            if long_run <= sigma2:
+                break
+            sigma2 = long_run
+            again = segment(sigma2)
+            if again == ends:
+                break
+            ends = again
     starts = [0, *ends[:-1]]
     segments = tuple(
         (dates[s], dates[e - 1], float(np.mean(values[s:e])))
@@ -176,11 +208,11 @@ def detect_onset(
     if scores[best] <= 0.0:
         return _none(f"no change point in the {direction} direction", segments)
     lo, tau, hi = starts[best], ends[best], ends[best + 1]
-    if jump > 1:  # PELT placed it on a coarse grid: the exact best split of the stretch
+    if jump > 1:  # placed on a coarse grid: the exact best split of the stretch
         gain = split_gain(signal[np.newaxis, lo:hi], min_size=min_size)[0]
         tau = lo + min_size + int(np.argmax(gain))
     low_idx, high_idx = posterior_interval(
-        signal[lo:hi], tau - lo, floor=VARIANCE_FLOOR[transform], min_size=min_size
+        signal[lo:hi], tau - lo, floor=floor, min_size=min_size, inflation=inflation
     )
     return Onset(
         date=dates[tau],
@@ -189,12 +221,74 @@ def detect_onset(
         before_mean=float(np.mean(values[lo:tau])),
         after_mean=float(np.mean(values[tau:hi])),
         segments=segments,
-        note=f"PELT found {len(ends) - 1} change(s); the most significant {direction} is reported",
+        note=f"{len(ends) - 1} change(s) found; the most significant {direction} is reported",
     )
 
 
+def single_change(
+    dates: Sequence[dt.date],
+    values: FloatArray,
+    *,
+    direction: Direction,
+    transform: Transform,
+    min_size: int = MIN_SEGMENT,
+) -> Onset:
+    """The best single split of the whole series in ``direction``, with its 95 % interval.
+
+    For a timing check when the penalised search finds no change: where would the one
+    change be, and how sure is its place? The noise allows for autocorrelation (step 5).
+    """
+    n = values.size
+    if len(dates) != n:
+        raise ValueError(f"{len(dates)} dates for {n} values")
+    if n < max(MIN_SERIES, 2 * min_size + 2):
+        return _none(f"too few clear scenes for a change-point search ({n})")
+    signal = transform_values(values, transform)
+    sign = 1.0 if direction == "increase" else -1.0
+    taus = np.arange(min_size, n - min_size + 1)
+    csum = np.cumsum(signal)
+    shift = (csum[-1] - csum[taus - 1]) / (n - taus) - csum[taus - 1] / taus
+    gain = split_gain(signal[np.newaxis, :], min_size=min_size)[0]
+    gain = np.where(sign * shift > 0, gain, -np.inf)
+    if not np.isfinite(gain).any():
+        return _none(f"no split in the {direction} direction")
+    tau = int(taus[int(np.argmax(gain))])
+    _, inflation = long_run_variance(signal, [tau, n])
+    low_idx, high_idx = posterior_interval(
+        signal, tau, floor=VARIANCE_FLOOR[transform], min_size=min_size, inflation=inflation
+    )
+    return Onset(
+        date=dates[tau],
+        low=dates[low_idx - 1] + dt.timedelta(days=1),
+        high=dates[high_idx],
+        before_mean=float(np.mean(values[:tau])),
+        after_mean=float(np.mean(values[tau:])),
+        note="no change passed the penalty; the best single split is reported",
+    )
+
+
+def long_run_variance(signal: FloatArray, ends: Sequence[int]) -> tuple[float, float]:
+    """Long-run noise variance around the segment means, and its inflation over the plain one.
+
+    The residuals' variance times ``(1 + r) / (1 - r)``, ``r`` their lag-one
+    autocorrelation (clipped to ``0..MAX_RHO``): the variance of a mean of ``m``
+    consecutive AR(1) values is that over ``m``, not the plain variance over ``m``.
+    """
+    starts = [0, *ends[:-1]]
+    resid = np.concatenate(
+        [signal[s:e] - np.mean(signal[s:e]) for s, e in zip(starts, ends, strict=True)]
+    )
+    plain = float(np.mean(resid**2))
+    if plain <= 0 or resid.size < 3:
+        return plain, 1.0
+    r = float(np.sum(resid[1:] * resid[:-1]) / np.sum(resid**2))
+    r = min(max(r, 0.0), MAX_RHO)
+    inflation = (1.0 + r) / (1.0 - r)
+    return plain * inflation, inflation
+
+
 def posterior_interval(
-    stretch: FloatArray, tau: int, *, floor: float, min_size: int
+    stretch: FloatArray, tau: int, *, floor: float, min_size: int, inflation: float = 1.0
 ) -> tuple[int, int]:
     """95 % interval of a single change's location in ``stretch`` (module docstring, 4).
 
@@ -203,6 +297,7 @@ def posterior_interval(
         tau: the estimated split (index of the first value of the second segment).
         floor: smallest noise variance to assume.
         min_size: fewest values on each side of a split.
+        inflation: factor on the noise variance for autocorrelated noise (step 5).
 
     Returns:
         The 2.5 % and 97.5 % quantiles of the split index.
@@ -210,7 +305,7 @@ def posterior_interval(
     m = stretch.size
     before, after = stretch[:tau], stretch[tau:]
     within = float(np.sum((before - before.mean()) ** 2) + np.sum((after - after.mean()) ** 2))
-    sigma2 = max(within / max(m - 2, 1), floor, 1e-12)
+    sigma2 = max(inflation * within / max(m - 2, 1), floor, 1e-12)
     gain = split_gain(stretch[np.newaxis, :], min_size=min_size)[0]
     taus = np.arange(min_size, m - min_size + 1)
     # -RSS(tau) = gain(tau) - sum(x^2): the constant drops out of the normalised posterior.

@@ -8,11 +8,12 @@ to the pure core. Flows, the CLI and the report all go through :func:`evaluate_s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 from pipeline.claims.parse import Claim, load_claims
+from pipeline.claims.registration import file_sha256
 from pipeline.claims.rules import evaluate_claims
 from pipeline.claims.verdict import Verdict
 from pipeline.config import PROJECT_ROOT
@@ -89,6 +90,7 @@ def evaluate_store(db: Path, claims_path: Path = DEFAULT_CLAIMS) -> Evaluation:
     from pipeline.detect.analyse import detector_version
 
     claims = load_claims(claims_path)
+    digest = file_sha256(Path(claims_path).read_bytes())
     with open_existing_store(db) as store:
         version = choose_version(store.detector_versions(), detector_version())
         if version is not None and version != detector_version():
@@ -100,5 +102,10 @@ def evaluate_store(db: Path, claims_path: Path = DEFAULT_CLAIMS) -> Evaluation:
             )
         rows = store.observations(detector_version=version) if version is not None else []
         zone_rows = store.zone_observations(detector_version=version) if version else []
-    verdicts = evaluate_claims(claims, [*rows, *zone_rows])
+    verdicts = [
+        v
+        if v.registration is None
+        else replace(v, registration=replace(v.registration, claims_sha256=digest))
+        for v in evaluate_claims(claims, [*rows, *zone_rows])
+    ]
     return Evaluation(claims, tuple(verdicts), tuple(rows), version, db)

@@ -73,6 +73,9 @@ class Claim:
     zone: str | None = None
     """A yard zone of the AOI (``tumangang-yard``): the claim is tested on that zone's own
     series (``zone_observations``); None tests the AOI total. Railcar claims only."""
+    group: str | None = None
+    """Claims sharing a group are parts of one sentence ("a spike from the port *and* the
+    rail line"): their joint verdict is supported only if every part is."""
 
     def __post_init__(self) -> None:
         where = f"claim {self.id!r}"
@@ -82,6 +85,8 @@ class Claim:
             raise InvalidClaimsError(f"{where}: zone is for railcar_equivalents claims only")
         if self.zone is not None and not CLAIM_ID.fullmatch(self.zone):
             raise InvalidClaimsError(f"{where}: zone must match {CLAIM_ID.pattern}")
+        if self.group is not None and not CLAIM_ID.fullmatch(self.group):
+            raise InvalidClaimsError(f"{where}: group must match {CLAIM_ID.pattern}")
         for name, (start, end) in (("baseline", self.baseline), ("window", self.window)):
             if end < start:
                 raise InvalidClaimsError(f"{where}: {name} ends before it starts")
@@ -116,6 +121,7 @@ _OPTIONAL: Final = (
     "max_baseline_presence",
     "min_baseline_coverage",
     "zone",
+    "group",
 )
 
 
@@ -177,8 +183,9 @@ def _claim(cid: str, body: Any, where: str) -> Claim:
     kwargs: dict[str, Any] = {"id": cid}
     for key in ("quote", "source", "aoi"):
         kwargs[key] = _text(body[key], f"{at}.{key}")
-    if "zone" in body:
-        kwargs["zone"] = _text(body["zone"], f"{at}.zone")
+    for key in ("zone", "group"):
+        if key in body:
+            kwargs[key] = _text(body[key], f"{at}.{key}")
     kwargs["metric"] = _choice(body["metric"], METRICS, f"{at}.metric")
     if "test" in body:
         kwargs["test"] = _choice(body["test"], TESTS, f"{at}.test")

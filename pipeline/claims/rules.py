@@ -16,22 +16,14 @@ One instrument
     (their ``reference_id`` differs) is not evaluated: the verdict is **inconclusive** and
     its notes name the mix (:func:`refuse_mixed_references`).
 
-Verdict rules for ``test = "rate-ratio"`` (a claimed spike), with margin M (default 1.25,
-meaning "at least 25 % more per scene"), alpha (default 0.05) and the 95 % bootstrap
-interval [lo, hi] of the ratio:
-
-1. fewer than ``min_n`` clear scenes on either side → **inconclusive**;
-2. lo > M and the one-sided Mann-Whitney p < alpha → **supported**, unless the
-   change-point onset's whole 95 % interval lies before the baseline window ends (the
-   rise is old, and the ratio only compares a mix of before and after with after) →
-   **inconclusive**;
-3. hi < M → **contradicted**: even the most favourable plausible ratio is less than a
-   meaningful increase (this includes flat and falling activity);
-4. otherwise → **inconclusive**: the interval straddles M (or p ≥ alpha).
-
-For a claimed decrease the rules mirror around 1/M. With no baseline activity at all the
-ratio is unbounded (reported as null in JSON); rules 2–4 still apply to its interval, and
-the p-value keeps a single stray detection from counting as a spike.
+Verdict rules for ``test = "rate-ratio"`` (a claimed spike): rule 2 of issue 15, in
+:mod:`pipeline.claims.robust`: the window against the same calendar days of the baseline
+years, intervals and p from blocks of consecutive scenes, a window-scan false-alarm rate,
+and a change point whose interval overlaps the baseline's end to the window's end. The
+contract fields of the verdict (``baseline_mean``, ``ratio``, ``ci_low``... ``n_baseline``)
+describe that season-matched comparison; the full and 2019 baselines are sensitivity
+lines in ``rule.baselines``. Rule 1 (scenes as independent draws) is kept in
+:mod:`pipeline.claims.legacy` for ``bench verdicts``.
 
 Verdict rules for ``test = "presence"`` ("the first time since 2018"): a scene *shows*
 the thing when its metric reaches ``presence_min`` (default 1 ship). With exact 95 %
@@ -61,26 +53,27 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.claims.changepoint import Onset, Transform, detect_onset
+from pipeline.claims.changepoint import Onset
+from pipeline.claims.evidence import Evidence
+from pipeline.claims.groups import with_joint_verdicts
 from pipeline.claims.parse import Claim
-from pipeline.claims.series import Metric, Series, clear_series, month_coverage
+from pipeline.claims.registration import Registration
+from pipeline.claims.robust import RULE_VERSION, robust_rate_ratio, series_onset
+from pipeline.claims.seasons import matched_ranges
+from pipeline.claims.series import Series, clear_series, month_coverage
 from pipeline.claims.stats import (
     Proportion,
     RatioEstimate,
     bootstrap_ratio,
     presence_p_value,
     proportion,
-    rank_p_value,
 )
 from pipeline.claims.verdict import Verdict, VerdictLabel
 from pipeline.types import Observation
 
 FloatArray = NDArray[np.float64]
-#: Variance-stabilising transform per metric for the change-point search.
-TRANSFORMS: Final[Mapping[Metric, Transform]] = {
-    "ships": "anscombe",
-    "railcar_equivalents": "log1p",
-}
+#: Version of the presence rule (unchanged by issue 15).
+PRESENCE_RULE_VERSION: Final = "presence 1 (Fisher, exact shares, month coverage)"
 #: Seed of every bootstrap, so a verdict never changes between runs.
 SEED: Final = 20231129
 
@@ -88,8 +81,11 @@ SEED: Final = 20231129
 def evaluate_claims(
     claims: Iterable[Claim], observations: Sequence[Observation], *, seed: int = SEED
 ) -> list[Verdict]:
-    """A verdict for each claim, from the stored observations."""
-    return [evaluate_claim(c, observations, seed=seed) for c in claims]
+    """A verdict for each claim, from the stored observations, with the joint verdict of
+    each ``group`` on its parts (:mod:`pipeline.claims.groups`)."""
+    claims = tuple(claims)
+    verdicts = [evaluate_claim(c, observations, seed=seed) for c in claims]
+    return with_joint_verdicts(claims, verdicts)
 
 
 def references_of(observations: Sequence[Observation], aoi: str) -> dict[str | None, int]:
@@ -133,7 +129,16 @@ def evaluate_claim(
     """Test one claim against the observations (the rules are in the module docstring);
     never on a series whose rows were measured against different references."""
     verdict = _evaluate(claim, observations, seed=seed)
-    return refuse_mixed_references(verdict, references_of(observations, claim.aoi))
+    references = references_of(observations, claim.aoi)
+    registration = Registration(
+        rule_version=RULE_VERSION if claim.test == "rate-ratio" else PRESENCE_RULE_VERSION,
+        baseline=claim.baseline,
+        window=claim.window,
+        season_matched=matched_ranges(claim.window, claim.baseline),
+        reference_ids=tuple(sorted(str(r) for r in references if r is not None)),
+    )
+    verdict = replace(verdict, registration=registration)
+    return refuse_mixed_references(verdict, references)
 
 
 def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -> Verdict:
@@ -146,12 +151,20 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
         zone=claim.zone,
     )
     rng = np.random.default_rng([seed, _stable_hash(claim.id)])
-    onset = detect_onset(
-        series.dates,
-        series.values,
-        direction=claim.direction,
-        transform=TRANSFORMS[claim.metric],
-    )
+    onset = series_onset(claim, series)
+    if claim.test == "rate-ratio":
+        label, reason, evidence, estimate, p_value = robust_rate_ratio(
+            claim, series, onset=onset, rng=rng
+        )
+        test = series.values[series.between(*claim.window)]
+        common = _common_fields(claim, series, onset, evidence.primary.n, test, estimate)
+        return Verdict(
+            **common,
+            verdict=label,
+            p_value=None if math.isnan(p_value) else p_value,
+            reason=reason,
+            evidence=evidence,
+        )
     base_mask, test_mask = series.between(*claim.baseline), series.between(*claim.window)
     base, test = series.values[base_mask], series.values[test_mask]
     estimate = None
@@ -163,24 +176,32 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
             baseline_sd=None if series.sd is None else series.sd[base_mask],
             test_sd=None if series.sd is None else series.sd[test_mask],
         )
-    common = _common_fields(claim, series, onset, base, test, estimate)
-    if claim.test == "presence":
-        threshold = claim.presence_min
-        p_base, p_test = proportion(base >= threshold), proportion(test >= threshold)
-        p_value = presence_p_value(p_base, p_test)
-        coverage = month_coverage(series.dates, *claim.baseline)
-        label, reason = presence_rule(claim, p_base, p_test, p_value, coverage)
-        return Verdict(
-            **common,
-            verdict=label,
-            p_value=p_value,
-            reason=reason,
-            presence_baseline=p_base,
-            presence_test=p_test,
-        )
-    p_value = rank_p_value(base, test, direction=claim.direction)
-    label, reason = rate_ratio_rule(claim, estimate, p_value, base.size, test.size, onset)
-    return Verdict(**common, verdict=label, p_value=p_value, reason=reason)
+    common = _common_fields(claim, series, onset, base.size, test, estimate)
+    threshold = claim.presence_min
+    p_base, p_test = proportion(base >= threshold), proportion(test >= threshold)
+    p_value = presence_p_value(p_base, p_test)
+    coverage = month_coverage(series.dates, *claim.baseline)
+    label, reason = presence_rule(claim, p_base, p_test, p_value, coverage)
+    return Verdict(
+        **common,
+        verdict=label,
+        p_value=p_value,
+        reason=reason,
+        presence_baseline=p_base,
+        presence_test=p_test,
+    )
+
+
+def _evidence_notes(evidence: Evidence) -> list[str]:
+    """Caveats from the rule's evidence: months without clear scenes, disagreeing lines."""
+    notes = []
+    for name, months in (
+        ("test window", evidence.window.empty_months),
+        ("season-matched baseline", evidence.primary.empty_months),
+    ):
+        if months:
+            notes.append(f"the {name} has no clear scene in {', '.join(months)}")
+    return notes
 
 
 def _stable_hash(text: str) -> int:
@@ -192,7 +213,7 @@ def _common_fields(
     claim: Claim,
     series: Series,
     onset: Onset,
-    base: FloatArray,
+    n_base: int,
     test: FloatArray,
     estimate: RatioEstimate | None,
 ) -> dict[str, Any]:
@@ -224,7 +245,7 @@ def _common_fields(
         "ratio": None if estimate is None or math.isnan(estimate.ratio) else estimate.ratio,
         "ci_low": None if estimate is None else estimate.ci_low,
         "ci_high": None if estimate is None else estimate.ci_high,
-        "n_baseline": int(base.size),
+        "n_baseline": int(n_base),
         "n_test": int(test.size),
         "onset": onset.date,
         "onset_low": onset.low,
@@ -243,45 +264,6 @@ def _too_few(claim: Claim, n_base: int, n_test: int) -> str | None:
         f"too few clear scenes: {n_base} in the baseline and {n_test} in the test window, "
         f"at least {claim.min_n} each needed"
     )
-
-
-def rate_ratio_rule(
-    claim: Claim,
-    estimate: RatioEstimate | None,
-    p_value: float,
-    n_base: int,
-    n_test: int,
-    onset: Onset,
-) -> tuple[VerdictLabel, str]:
-    """Apply the rate-ratio rules (module docstring) and say which one decided."""
-    few = _too_few(claim, n_base, n_test)
-    if few is not None or estimate is None:
-        return "inconclusive", few or "no clear scenes to compare"
-    lo, hi = estimate.ci_low, estimate.ci_high
-    increase = claim.direction == "increase"
-    margin = claim.margin if increase else 1.0 / claim.margin
-    shown = lo > margin if increase else hi < margin
-    ruled_out = hi < margin if increase else lo > margin
-    interval = f"95% interval of the ratio {_fmt(lo)}-{_fmt(hi)}"
-    if shown and p_value < claim.alpha:
-        if onset.high is not None and onset.high < claim.baseline[1]:
-            return "inconclusive", (
-                f"the {claim.direction} is real ({interval}) but began around "
-                f"{_day(onset.date)} (95% by {_day(onset.high)}), inside the baseline: "
-                "not a change in the test window"
-            )
-        return "supported", (
-            f"{interval} lies {'above' if increase else 'below'} {margin:.2f} "
-            f"and one-sided p = {p_value:.2g} < {claim.alpha}"
-        )
-    if ruled_out:
-        return "contradicted", (
-            f"{interval} lies {'below' if increase else 'above'} {margin:.2f}: "
-            f"no {claim.direction} of a meaningful size"
-        )
-    if shown:
-        return "inconclusive", f"{interval}, but one-sided p = {p_value:.2g} >= {claim.alpha}"
-    return "inconclusive", f"{interval} straddles {margin:.2f}"
 
 
 def presence_rule(

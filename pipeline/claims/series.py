@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
@@ -10,10 +10,18 @@ from typing import Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.claims.changepoint import Transform
 from pipeline.types import Observation
 
 Metric = Literal["ships", "railcar_equivalents"]
 FloatArray = NDArray[np.float64]
+#: Variance-stabilising transform per metric for the change-point search
+#: (:mod:`pipeline.claims.changepoint`): counts are near Poisson, railcar-equivalents
+#: overdispersed.
+TRANSFORMS: Final[Mapping[Metric, Transform]] = {
+    "ships": "anscombe",
+    "railcar_equivalents": "log1p",
+}
 
 #: z of a two-sided 95 % interval: railcar intervals are stored as 95 % bounds.
 Z95: Final = 1.959963984540054

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any, Literal
 
 from pipeline.claims.changepoint import Onset
+from pipeline.claims.evidence import Evidence
+from pipeline.claims.registration import Registration
 from pipeline.claims.stats import Proportion
 
 VerdictLabel = Literal["supported", "contradicted", "inconclusive"]
@@ -80,6 +82,14 @@ class Verdict:
     """Presence test: share of clear test scenes showing the thing."""
     onset_detail: Onset | None = field(default=None, compare=False, repr=False)
     """The full change-point result (segments, for the plots)."""
+    evidence: Evidence | None = field(default=None, compare=False, repr=False)
+    """Rate-ratio claims: everything rule 2 computed (baselines, blocks, window scan)."""
+    registration: Registration | None = None
+    """The claims file's hash, windows, reference period and rule version."""
+    group: str | None = None
+    """The claim's ``group`` key (parts of one sentence), if any."""
+    group_verdict: VerdictLabel | None = None
+    """The joint verdict of the group: supported only when every part is."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``evaluate --json`` object: the contract's fields first, then extras.
@@ -87,6 +97,8 @@ class Verdict:
         Infinite or undefined numbers become null (JSON has no infinity; an unbounded
         ratio is explained in ``reason``); dates are ``YYYY-MM-DD``.
         """
+        ev = self.evidence
+        scan = None if ev is None else ev.scan
         return {
             "claim": self.claim,
             "aoi": self.aoi,
@@ -107,6 +119,13 @@ class Verdict:
             "test": self.test,
             "reason": self.reason,
             "notes": list(self.notes),
+            "n_baseline_effective": None if ev is None else _num(ev.primary.n_effective),
+            "n_test_effective": None if ev is None else _num(ev.window.n_effective),
+            "false_alarm_rate": None if scan is None else _num(scan.false_alarm_rate),
+            "group": self.group,
+            "group_verdict": self.group_verdict,
+            "rule": None if ev is None else ev.to_json(),
+            "registration": None if self.registration is None else self.registration.to_json(),
         }
 
 
