@@ -194,6 +194,10 @@ class DetectionRow:
     """Detector confidence 0-1."""
     geometry_wkt: str | None
     """Outline polygon in WGS84, as WKT."""
+    method: str | None = None
+    """Which way it was found: ``offshore`` or ``shore`` (single-date), ``reference`` (new
+    against the temporal reference) or ``berth`` (new against the looks in which a usually
+    occupied berth was seen empty); None for railcars and rows stored before schema 5."""
 
 
 ObservationStatus = Literal["ok", "failed"]

@@ -33,6 +33,8 @@ from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 RAIL_METHOD: Final = "unmix-3"
 #: Bumped whenever co-registration or the reference composite changes the numbers.
 REGISTRATION_METHOD: Final = "phasecorr-1"
+#: Bumped whenever the occupancy map (usually occupied berths, structures) changes.
+BERTH_METHOD: Final = "occupancy-1"
 _NIR: Final = 3
 #: SCL class 11: snow or ice. Snow on the track bed changes it beyond what the empty-yard
 #: reference describes, so snowy yard pixels are not measured.
@@ -65,7 +67,8 @@ def detector_version() -> str:
     store keeps old and new numbers apart and a backfill reprocesses.
     """
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
-    return f"{__version__}+ships.{model}.rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}"
+    methods = f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}"
+    return f"{__version__}+ships.{model}.{methods}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,11 @@ def _prepared(reference: Reference) -> PreparedReference:
 
     ``Reference`` hashes by identity and the cache holds it, so an id is never reused.
     """
-    return prepare_reference(reference.low, pixel_size_m=abs(float(reference.transform.a)))
+    return prepare_reference(
+        reference.low,
+        pixel_size_m=abs(float(reference.transform.a)),
+        berths=reference.usual > 0,
+    )
 
 
 def _detection_row(d: Detection, chip: Chip) -> DetectionRow:
@@ -139,6 +146,7 @@ def _detection_row(d: Detection, chip: Chip) -> DetectionRow:
         heading_deg=d.heading_deg,
         score=d.score,
         geometry_wkt=outline.wkt if outline is not None and outline.is_valid else None,
+        method=d.source,
     )
 
 

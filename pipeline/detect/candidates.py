@@ -26,7 +26,7 @@ from pipeline.detect.masks import dilate_cross, remove_small
 
 F32 = NDArray[np.float32]
 Mask = NDArray[np.bool_]
-Source = Literal["offshore", "shore", "reference"]
+Source = Literal["offshore", "shore", "reference", "berth"]
 
 #: Shortest vessel counted. The labelled sen2ships vessels start at ~45 m (6 px at
 #: 7–8 m); Rajin's traders are ~110 m. Shorter blobs are small craft, buoys, noise.

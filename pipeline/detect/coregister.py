@@ -170,6 +170,8 @@ def _gauss_newton(moving: F32, fixed: F32, pixels: Mask) -> _Step:
     """The update of the shift that best explains ``moving - fixed`` by its gradient."""
     gr, gc = (np.asarray(g, dtype=np.float32) for g in np.gradient(moving, axis=(0, 1)))
     residual = (moving - fixed)[pixels].astype(np.float64)
+    if residual.size < 2:  # nothing to align on (a half of a chip without shore)
+        return _Step(0.0, 0.0, 0.0)
     a, b = gr[pixels].astype(np.float64), gc[pixels].astype(np.float64)
     weight = _tukey(residual)
     wa, wb = weight * a, weight * b

@@ -30,6 +30,7 @@ import numpy as np
 from affine import Affine
 from numpy.typing import NDArray
 
+from pipeline.detect.berths import describe, empty_scene, occupancy_map
 from pipeline.detect.coregister import register_stack
 from pipeline.types import Chip
 
@@ -67,6 +68,14 @@ class Reference:
     bands): low on surfaces that never change, high on verges, fields and water."""
     looks: NDArray[np.int16]
     """``(rows, cols)`` number of clear looks behind each pixel."""
+    occupancy: NDArray[np.float32]
+    """``(rows, cols)`` share of clear looks in which an object lay on the pixel, over the
+    long-term water extent (NaN elsewhere; :mod:`pipeline.detect.berths`)."""
+    usual: NDArray[np.int16]
+    """``(rows, cols)`` label of the usually occupied berth or structure a pixel belongs
+    to, 0 elsewhere; :attr:`low` there is what the patch looks like when empty."""
+    usual_note: str
+    """The usually occupied berths and structures, named (provenance)."""
     scene_ids: tuple[str, ...]
     """Scenes the reference was built from (provenance)."""
 
@@ -82,7 +91,8 @@ class Reference:
         reference it was measured against, so a series never mixes instruments unseen.
         """
         digest = hashlib.sha256(f"{self.aoi_id}|{self.epsg}|{tuple(self.transform)}".encode())
-        for array in (self.low, self.median, self.ndvi_high, self.spread, self.looks):
+        arrays = (self.low, self.median, self.ndvi_high, self.spread, self.looks, self.usual)
+        for array in arrays:
             digest.update(str((array.dtype.str, array.shape)).encode())
             digest.update(np.ascontiguousarray(array).tobytes())
         digest.update("|".join(self.scene_ids).encode())
@@ -169,7 +179,8 @@ def build_reference(
     """Composite clear pixels of chips on one grid into a :class:`Reference`.
 
     Args:
-        chips: Chips of one AOI, all on the same grid.
+        chips: Chips of one AOI, all on the same grid, in time order (the occupancy map
+            tells a structure built during the period from a berth by the order of looks).
         clear: For each chip, True where the pixel is valid and seen clear.
         percentile: Percentile for :attr:`Reference.low`.
 
@@ -206,6 +217,8 @@ def build_reference(
         ndvi_high = nanpercentile0(ndvi.astype(np.float32), HIGH_PERCENTILE)
         q25, q75 = nanpercentile0(stack.mean(axis=1), [25.0, 75.0])
         spread = (q75 - q25).astype(np.float32)
+        occupancy = occupancy_map(stack, seen[:, 0], pixel_size_m=abs(float(first.transform.a)))
+        low = empty_scene(low, stack, occupancy)
     thin = looks < MIN_CLEAR_LOOKS
     low[:, thin] = np.nan
     median[:, thin] = np.nan
@@ -220,5 +233,8 @@ def build_reference(
         ndvi_high=ndvi_high,
         spread=spread,
         looks=looks,
+        occupancy=occupancy.share,
+        usual=occupancy.labels,
+        usual_note=describe(occupancy.objects),
         scene_ids=tuple(c.scene_id for c in chips),
     )

@@ -29,6 +29,7 @@ from pipeline.detect.candidates import (
     MIN_LENGTH_M,
     MIN_NIR_CONTRAST,
     Candidate,
+    Source,
     extent_px,
 )
 from pipeline.detect.masks import sea_mask, water_mask
@@ -151,6 +152,9 @@ class PreparedReference:
     edge_allowance: F32 | float = 0.0
     """Per pixel, the NIR difference a residual misregistration of
     :data:`RESIDUAL_SHIFT_PX` makes at the reference's edges (added to the threshold)."""
+    berths: Mask | None = None
+    """Usually occupied berths, where the composite is the looks in which each was seen
+    empty (:mod:`pipeline.detect.berths`): hulls found there have ``source`` "berth"."""
 
     def __post_init__(self) -> None:
         if self.values.ndim != 3 or self.values.shape[1:] != self.basin.shape:
@@ -158,7 +162,11 @@ class PreparedReference:
 
 
 def prepare_reference(
-    reference: NDArray[np.floating], *, pixel_size_m: float, valid: Mask | None = None
+    reference: NDArray[np.floating],
+    *,
+    pixel_size_m: float,
+    valid: Mask | None = None,
+    berths: Mask | None = None,
 ) -> PreparedReference:
     """Clean a composite (NaN → 0) and compute its basin once.
 
@@ -166,13 +174,20 @@ def prepare_reference(
         reference: ``(5, rows, cols)`` empty-water composite.
         pixel_size_m: Ground size of one pixel.
         valid: Pixels where the composite has data (default: where all bands are finite).
+        berths: Usually occupied berths (see :attr:`PreparedReference.berths`): added to
+            the basin even where the composite there is not water (a berth never seen
+            empty), so that the basin does not stop short of a quay where a ship usually
+            lies.
     """
     values = np.array(reference, dtype=np.float32)
     finite: Mask = np.logical_and.reduce(np.isfinite(values), axis=0)
     values[:, ~finite] = 0
     ok = finite if valid is None else finite & valid
-    basin = sea_mask(water_mask(values, ok), pixel_size_m=pixel_size_m) & ok
-    return PreparedReference(values, basin, pixel_size_m, edge_allowance(values[_NIR]))
+    water = water_mask(values, ok)
+    if berths is not None:
+        water |= berths & ok
+    basin = sea_mask(water, pixel_size_m=pixel_size_m) & ok
+    return PreparedReference(values, basin, pixel_size_m, edge_allowance(values[_NIR]), berths)
 
 
 def edge_allowance(nir: F32) -> F32:
@@ -235,6 +250,8 @@ def reference_candidates(
         score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
         aspect = (width_px * pixel_size_m - PSF_WIDENING_M) / length_m
         parts = split_abreast(rr, cc) if aspect > ABREAST_ASPECT else [(rr, cc)]
+        on_berth = prepared.berths is not None and bool(prepared.berths[rr, cc].mean() >= 0.5)
+        source: Source = "berth" if on_berth else "reference"
         for pr, pc in parts:
-            out.append(Candidate(float(pr.mean()), float(pc.mean()), pr, pc, score, "reference"))
+            out.append(Candidate(float(pr.mean()), float(pc.mean()), pr, pc, score, source))
     return out

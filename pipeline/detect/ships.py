@@ -84,7 +84,9 @@ class Detection:
     score: float
     """Confidence in ``[0, 1]``."""
     source: str = "offshore"
-    """``offshore`` (hull afloat), ``shore`` (moored against land) or ``reference``."""
+    """``offshore`` (hull afloat), ``shore`` (moored against land), ``reference`` (new
+    against the temporal reference) or ``berth`` (new against the looks in which a usually
+    occupied berth was seen empty, :mod:`pipeline.detect.berths`)."""
     lon: float | None = None
     """Centroid longitude (WGS84), when known."""
     lat: float | None = None

@@ -125,8 +125,9 @@ def map_png(
                 and d.get("lon") is not None
                 and d.get("lat") is not None
             ]
-            before = [d for d in mine if onset is None or _day(d) < onset]
-            after = [d for d in mine if onset is not None and _day(d) >= onset]
+            moving = [d for d in mine if d.get("method") != "berth"]
+            before = [d for d in moving if onset is None or _day(d) < onset]
+            after = [d for d in moving if onset is not None and _day(d) >= onset]
             for group, colour, label in (
                 (before, COLOURS["before"], "before onset" if onset else "detection"),
                 (after, COLOURS["after"], "from onset"),
@@ -142,6 +143,7 @@ def map_png(
                         mew=0,
                         label=f"{label} ({len(group)})",
                     )
+            _draw_berths(ax, [d for d in mine if d.get("method") == "berth"])
             _frame(ax, aoi.bbox, 0.05)
             ax.set_title(plain(aoi.id))
             if mine:
@@ -154,6 +156,22 @@ def map_png(
                 )
         fig.tight_layout()
         return png_bytes(fig)
+
+
+def _draw_berths(ax: Axes, found: Sequence[Mapping[str, Any]]) -> None:
+    """Ships counted at a usually occupied berth (against the looks in which it was seen
+    empty): open squares, so the berths the reference's occupancy map flagged stand out."""
+    if found:
+        ax.plot(
+            [d["lon"] for d in found],
+            [d["lat"] for d in found],
+            "s",
+            ms=5,
+            mfc="none",
+            mec="black",
+            mew=0.8,
+            label=f"at a usually occupied berth ({len(found)})",
+        )
 
 
 def _day(detection: Mapping[str, Any]) -> date:

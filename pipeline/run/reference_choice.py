@@ -66,6 +66,7 @@ def save_built_reference(
         built_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         scene_ids=reference.scene_ids,
         scene_origins={s: origins[s] for s in reference.scene_ids if s in origins},
+        usual=reference.usual_note,
     )
     save_reference(reference_path(job.references_dir, key), reference, provenance)
     return provenance

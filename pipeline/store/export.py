@@ -63,6 +63,7 @@ _DETECTION_SCHEMA: Final = pa.schema(
         ("heading_deg", pa.float64()),
         ("score", pa.float64()),
         ("simulated", pa.bool_()),
+        ("method", pa.string()),
         ("geometry", pa.binary()),
     ]
 )

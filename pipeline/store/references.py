@@ -145,6 +145,9 @@ class Provenance:
     """Scenes composited."""
     scene_origins: Mapping[str, str] = field(default_factory=dict)
     """Scene id -> identity of its pixels when composited."""
+    usual: str = ""
+    """The usually occupied berths and the structures built during the period, named
+    (:attr:`pipeline.detect.reference.Reference.usual_note`)."""
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -156,6 +159,7 @@ class Provenance:
             "built_at": self.built_at,
             "scene_ids": list(self.scene_ids),
             "scene_origins": dict(self.scene_origins),
+            "usual": self.usual,
         }
 
     @classmethod
@@ -174,6 +178,7 @@ class Provenance:
             built_at=str(doc["built_at"]),
             scene_ids=tuple(str(s) for s in doc.get("scene_ids", ())),
             scene_origins={str(k): str(v) for k, v in doc.get("scene_origins", {}).items()},
+            usual=str(doc.get("usual", "")),
         )
 
     def summary(self) -> str:
@@ -187,6 +192,7 @@ class Provenance:
                 if self.key.excluded
                 else ""
             )
+            + (f"; {self.usual}" if self.usual else "")
         )
 
 

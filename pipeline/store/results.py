@@ -206,7 +206,7 @@ class Store:
         sql = (
             "SELECT d.aoi, d.scene_id, o.datetime, d.detector_version, o.source, d.n, d.kind, "
             "d.row, d.col, d.lon, d.lat, d.length_m, d.width_m, d.heading_deg, d.score, "
-            "d.geometry_wkt, COALESCE(x.simulated, 0) AS simulated FROM detections d "
+            "d.geometry_wkt, d.method, COALESCE(x.simulated, 0) AS simulated FROM detections d "
             "JOIN observations o USING (aoi, scene_id, detector_version) "
             "LEFT JOIN observation_extras x USING (aoi, scene_id, detector_version)"
         )

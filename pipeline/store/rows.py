@@ -63,6 +63,7 @@ DETECTION_COLUMNS: Final = (
     "heading_deg",
     "score",
     "geometry_wkt",
+    "method",
 )
 #: What :func:`observation_from_row` reads: an observation joined with its extras
 #: (``observations o LEFT JOIN observation_extras x``).
@@ -172,6 +173,7 @@ def detection_values(key: Key, n: int, d: DetectionRow) -> tuple[Any, ...]:
         d.heading_deg,
         d.score,
         d.geometry_wkt,
+        d.method,
     )
 
 

@@ -95,4 +95,8 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (aoi, scene_id, detector_version, zone)
     );
     """,
+    # 4 -> 5: which way each detection was made (offshore, shore, reference or berth).
+    """
+    ALTER TABLE detections ADD COLUMN method TEXT;
+    """,
 )

@@ -37,6 +37,10 @@ def _reference() -> Reference:
             continue
         if f.name == "looks":
             values[f.name] = rng.integers(0, 40, (6, 7)).astype(np.int16)
+        elif f.name == "usual":
+            values[f.name] = rng.integers(0, 3, (6, 7)).astype(np.int16)
+        elif f.name == "usual_note":
+            values[f.name] = "berth 1 at row 3 col 4"
         elif f.name in ("low", "median"):
             cube = rng.random((5, 6, 7)).astype(np.float32)
             cube[:, 0, 0] = np.nan
