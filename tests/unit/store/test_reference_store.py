@@ -68,6 +68,7 @@ PROVENANCE = Provenance(
     built_at="2024-07-01T03:00:00Z",
     scene_ids=("S2A_1", "S2B_2"),
     scene_origins={"S2A_1": "o1", "S2B_2": "o2"},
+    usual="berth 1 at row 3 col 4 (23 px, occupied 94% of 34 looks, 2 empty)",
 )
 ORIGINS = {"S2A_1": "o1", "S2B_2": "o2", "S2A_3": "o3"}
 
@@ -79,6 +80,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     stored = load_reference(path)
     assert stored is not None
     assert stored.provenance == PROVENANCE
+    assert stored.provenance.summary().endswith("; " + PROVENANCE.usual)
     for f in dataclasses.fields(Reference):
         a, b = getattr(stored.reference, f.name), getattr(reference, f.name)
         if isinstance(b, np.ndarray):

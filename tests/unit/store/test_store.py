@@ -244,3 +244,12 @@ def test_zone_rows_round_trip_with_their_aoi_row(tmp_path: Path) -> None:
         assert [o.zone for o in store.observations()] == [None]  # the total stays apart
         store.write(total, zones=zones[:1])  # processed again: the rows are replaced
         assert [z.zone for z in store.zone_observations()] == ["tumangang-yard"]
+
+
+def test_each_detection_keeps_the_way_it_was_found(tmp_path: Path) -> None:
+    """Issue 14: a ship counted at a usually occupied berth says so (schema 5)."""
+    with Store(tmp_path / "rw.sqlite") as store:
+        at_berth = replace(_ship(1), method="berth")
+        store.write(_obs("S2A_1"), [_ship(0), at_berth])
+        methods = [r["method"] for r in store.detection_rows(detector_version="v1")]
+    assert methods == [None, "berth"]
