@@ -181,3 +181,22 @@ def fill_store(
             store.write(obs, ships_at(obs), run_id=run, scene_json=json.dumps(payload))
         store.finish_run(run, n_ok=len(observations), n_failed=0, n_skipped=0)
     return path
+
+
+def observations_of(
+    dates: Sequence[date], values: Sequence[float], *, aoi: str = "rajin-port"
+) -> list[Observation]:
+    """Clear ship observations of ``aoi``, one per date (a clear-scene series back as rows)."""
+    return [
+        Observation(
+            aoi=aoi,
+            scene_id=f"S2X_T52TFM_{day:%Y%m%d}T021601_L2A",
+            datetime=datetime(day.year, day.month, day.day, 2, 16, tzinfo=UTC),
+            detector_version="test-1",
+            source="local",
+            clear_fraction=1.0,
+            ships=int(value),
+            simulated=True,
+        )
+        for day, value in zip(dates, values, strict=True)
+    ]

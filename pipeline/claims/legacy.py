@@ -24,7 +24,7 @@ import numpy as np
 from pipeline.claims.changepoint import Onset
 from pipeline.claims.parse import Claim
 from pipeline.claims.series import Series
-from pipeline.claims.stats import RatioEstimate, bootstrap_ratio, rank_p_value
+from pipeline.claims.stats import N_BOOT, RatioEstimate, bootstrap_ratio, rank_p_value
 from pipeline.claims.verdict import VerdictLabel
 
 #: The version recorded for this rule.
@@ -37,6 +37,7 @@ def legacy_rate_ratio(
     *,
     onset_of: Callable[[], Onset],
     rng: np.random.Generator,
+    n_boot: int = N_BOOT,
 ) -> tuple[VerdictLabel, str]:
     """Rule 1 on a clear-scene series; ``onset_of`` is called only when rule 2 needs it."""
     base_mask, test_mask = series.between(*claim.baseline), series.between(*claim.window)
@@ -49,6 +50,7 @@ def legacy_rate_ratio(
             rng=rng,
             baseline_sd=None if series.sd is None else series.sd[base_mask],
             test_sd=None if series.sd is None else series.sd[test_mask],
+            n_boot=n_boot,
         )
     p_value = rank_p_value(base, test, direction=claim.direction)
     return rate_ratio_rule(claim, estimate, p_value, base.size, test.size, onset_of)

@@ -17,20 +17,6 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-def segment_cost(
-    csum: FloatArray, csum2: FloatArray, start: NDArray[np.int64], end: int
-) -> FloatArray:
-    """Residual sum of squares of ``signal[start:end]`` for each start, from cumulative sums.
-
-    ``csum`` and ``csum2`` are the cumulative sums of the signal and its square with a
-    leading 0, so ``csum[k]`` is the sum of the first ``k`` values.
-    """
-    length = end - start
-    total = csum[end] - csum[start]
-    cost: FloatArray = (csum2[end] - csum2[start]) - total**2 / length
-    return np.maximum(cost, 0.0)
-
-
 def optimal_partition(
     signal: FloatArray, *, penalty: float, min_size: int, jump: int = 1
 ) -> list[int]:
@@ -51,15 +37,20 @@ def optimal_partition(
     csum = np.concatenate([[0.0], np.cumsum(signal)])
     csum2 = np.concatenate([[0.0], np.cumsum(signal**2)])
     nodes = np.asarray([0, *(k for k in range(0, n, jump) if k >= min_size), n], dtype=np.int64)
+    # cost[j, i]: one segment from nodes[j] to nodes[i], inf where it is too short.
+    start, end = nodes[:, np.newaxis], nodes[np.newaxis, :]
+    length = end - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = csum[end] - csum[start]
+        cost = (csum2[end] - csum2[start]) - total**2 / length
+    cost = np.where(length >= min_size, np.maximum(cost, 0.0) + penalty, np.inf)
     best = np.full(nodes.size, np.inf)
     best[0] = 0.0
     back = np.zeros(nodes.size, dtype=np.int64)
     for i in range(1, nodes.size):
-        end = int(nodes[i])
-        candidates = np.flatnonzero(end - nodes[:i] >= min_size)
-        total = best[candidates] + segment_cost(csum, csum2, nodes[candidates], end) + penalty
-        pick = int(np.argmin(total))  # the first minimum: the earliest split, as ruptures
-        best[i], back[i] = total[pick], candidates[pick]
+        options = best[:i] + cost[:i, i]
+        pick = int(np.argmin(options))  # the first minimum: the earliest split, as ruptures
+        best[i], back[i] = options[pick], pick
     out, i = [], nodes.size - 1
     while i != 0:
         out.append(int(nodes[i]))

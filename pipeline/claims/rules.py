@@ -158,6 +158,7 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
         )
         test = series.values[series.between(*claim.window)]
         common = _common_fields(claim, series, onset, evidence.primary.n, test, estimate)
+        common["notes"] = (*common["notes"], *_evidence_notes(evidence))
         return Verdict(
             **common,
             verdict=label,

@@ -70,16 +70,15 @@ def year_range(year: int, baseline: Range) -> tuple[Range, ...]:
 
 def in_ranges(dates: Sequence[date], ranges: Sequence[Range]) -> NDArray[np.bool_]:
     """Mask of ``dates`` inside any of ``ranges`` (inclusive)."""
-    return np.array([any(a <= d <= b for a, b in ranges) for d in dates], dtype=bool)
+    return range_index(dates, ranges) >= 0
 
 
 def range_index(dates: Sequence[date], ranges: Sequence[Range]) -> NDArray[np.int64]:
-    """Index of the range each date falls in (-1 for none)."""
-    out = np.full(len(dates), -1, dtype=np.int64)
+    """Index of the range each date falls in (-1 for none; the last range wins an overlap)."""
+    days = np.fromiter((d.toordinal() for d in dates), dtype=np.int64, count=len(dates))
+    out = np.full(days.size, -1, dtype=np.int64)
     for k, (a, b) in enumerate(ranges):
-        for i, d in enumerate(dates):
-            if a <= d <= b:
-                out[i] = k
+        out[(days >= a.toordinal()) & (days <= b.toordinal())] = k
     return out
 
 

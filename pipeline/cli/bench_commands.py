@@ -134,3 +134,25 @@ def bench_backfill(
         only=parse_only(only),
     )
     print_backfill_bench(result, as_json=as_json)
+
+
+@bench_app.command("verdicts")
+def bench_verdicts(
+    seeds: Annotated[
+        int, typer.Option("--seeds", help="SIMULATED series per condition (300 or more).")
+    ] = 300,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the old and new verdict rules on SIMULATED series (no pixels): false 'supported'
+    under no change and power for x2 and x3 rises, by stay length and season."""
+    from pipeline.bench.verdicts import print_verdict_bench, run_verdict_bench
+    from pipeline.run.progress import STDERR
+
+    def progress(label: str, done: int, total: int) -> None:
+        STDERR.print(f"{label}: {done}/{total} conditions")
+
+    result = run_verdict_bench(seeds, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        print_verdict_bench(result)

@@ -1,0 +1,117 @@
+"""Issue 15, point 1: blocks of consecutive scenes, their length from the data, effective n."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import ruptures as rpt  # type: ignore[import-untyped]  # no stubs or py.typed
+
+from pipeline.claims.blocks import (
+    BLOCK_FLOOR_DAYS,
+    Side,
+    autocorrelation_time,
+    block_bootstrap_means,
+    block_length,
+    block_permutation_p,
+    effective_n,
+)
+from pipeline.claims.partition import optimal_partition
+from pipeline.claims.stats import rank_p_value
+
+
+def ar1(n: int, *, step_days: float, memory_days: float, seed: int) -> np.ndarray:
+    """A stationary series on a regular grid whose correlation is exp(-lag / memory)."""
+    rng = np.random.default_rng(seed)
+    rho = np.exp(-step_days / memory_days) if memory_days > 0 else 0.0
+    out = np.empty(n)
+    out[0] = rng.standard_normal()
+    for i in range(1, n):
+        out[i] = rho * out[i - 1] + np.sqrt(1 - rho**2) * rng.standard_normal()
+    return out
+
+
+def visits(n_days: int, *, stay_days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every 5th day of a port that holds 0 or 3 ships for whole stays of ``stay_days``."""
+    rng = np.random.default_rng(seed)
+    levels = rng.choice([0.0, 3.0], size=n_days // stay_days + 1)
+    days = np.arange(0, n_days, 5, dtype=np.float64)
+    return days, levels[(days // stay_days).astype(int)]
+
+
+def test_autocorrelation_time_measures_the_memory() -> None:
+    days = np.arange(0, 5 * 2000, 5, dtype=np.float64)
+    independent = autocorrelation_time(days, ar1(2000, step_days=5, memory_days=0, seed=1))
+    remembers = autocorrelation_time(days, ar1(2000, step_days=5, memory_days=20, seed=1))
+    assert independent < 5
+    # rectangles of 5 days under exp(-lag / 20): 5 / (e^(1/4) - 1) = 17.6 days
+    assert 12 < remembers < 25
+
+
+def test_block_length_has_a_floor_of_14_days() -> None:
+    assert BLOCK_FLOOR_DAYS == 14
+    assert block_length(0.0) == 14
+    assert block_length(5.0) == 14
+    assert block_length(20.0) == 40
+
+
+def test_effective_n_known_answers() -> None:
+    days = np.arange(0, 100, 5, dtype=np.float64)
+    assert effective_n(days, 0.0) == days.size  # independent looks
+    assert effective_n(np.zeros(10), 12.0) == pytest.approx(1.0)  # ten looks at one moment
+    far = np.arange(0, 100 * 1000, 1000, dtype=np.float64)
+    assert effective_n(far, 12.0) == pytest.approx(100, rel=1e-6)  # too far apart to share
+    assert 1 < effective_n(days, 30.0) < days.size / 3
+
+
+def test_block_bootstrap_is_wider_than_a_scene_bootstrap_when_ships_stay() -> None:
+    days, values = visits(3 * 365, stay_days=30, seed=3)
+    side = Side(days, values, np.zeros(days.size, dtype=np.int64))
+    rng = np.random.default_rng(0)
+    blocks = block_bootstrap_means(side, length=60.0, n_boot=4000, rng=rng)
+    scenes = values[rng.integers(0, values.size, size=(4000, values.size))].mean(axis=1)
+    assert blocks.std() > 1.5 * scenes.std()
+    assert blocks.mean() == pytest.approx(values.mean(), rel=0.05)
+
+
+def test_block_bootstrap_of_a_constant_is_the_constant() -> None:
+    days = np.arange(0, 200, 5, dtype=np.float64)
+    side = Side(days, np.full(days.size, 2.0), np.zeros(days.size, dtype=np.int64))
+    means = block_bootstrap_means(side, length=14.0, n_boot=50, rng=np.random.default_rng(1))
+    assert np.all(means == 2.0)
+
+
+def test_block_permutation_sees_a_real_rise() -> None:
+    days = np.arange(0, 400, 5, dtype=np.float64)
+    base = Side(days, 1.0 + 0.1 * np.sin(days), np.zeros(days.size, dtype=np.int64))
+    tdays = np.arange(500, 620, 5, dtype=np.float64)
+    test = Side(tdays, 3.0 + 0.1 * np.sin(tdays), np.zeros(tdays.size, dtype=np.int64))
+    kw = {"length": 14.0, "n_perm": 2000, "rng": np.random.default_rng(2)}
+    assert block_permutation_p(base, test, direction="increase", **kw) < 0.01  # type: ignore[arg-type]
+    assert block_permutation_p(base, test, direction="decrease", **kw) > 0.9  # type: ignore[arg-type]
+
+
+def test_block_permutation_is_not_fooled_by_one_long_visit() -> None:
+    """A test window that happens to hold one long visit: scene by scene it looks like a
+    rise (Mann-Whitney p < 0.05); block by block it is one draw among many."""
+    days, values = visits(4 * 365, stay_days=40, seed=11)
+    base = Side(days, values, np.zeros(days.size, dtype=np.int64))
+    tdays = np.arange(1500, 1540, 5, dtype=np.float64)
+    tvalues = np.full(tdays.size, 3.0)
+    test = Side(tdays, tvalues, np.zeros(tdays.size, dtype=np.int64))
+    assert rank_p_value(values, tvalues, direction="increase") < 0.05
+    p = block_permutation_p(
+        base, test, length=80.0, direction="increase", n_perm=2000, rng=np.random.default_rng(3)
+    )
+    assert p > 0.05
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_optimal_partition_matches_ruptures_pelt(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, jump = int(rng.integers(10, 160)), int(rng.choice([1, 2, 3]))
+    signal = 2 * np.sqrt(rng.poisson(rng.choice([0.3, 1.5, 4.0]), n) + 3 / 8)
+    if seed % 2:
+        signal[n // 2 :] += 1.5
+    penalty = 3.0 * np.log(n)
+    expected = rpt.Pelt(model="l2", min_size=4, jump=jump).fit(signal).predict(pen=penalty)
+    assert optimal_partition(signal, penalty=penalty, min_size=4, jump=jump) == list(expected)
