@@ -94,7 +94,7 @@ def _baseline(
 ) -> tuple[Baseline, Side]:
     mask = in_ranges(series.dates, ranges)
     side = _side(series, mask, range_index(series.dates, ranges))
-    per_month = tuple(clear_per_month(series.dates, ranges).items())
+    per_month = tuple(clear_per_month(series.dates, ranges, since=_first(series)).items())
     if side.n == 0 or test.n == 0:
         return Baseline(
             name, ranges, side.n, float(side.n), None, None, None, None, per_month
@@ -181,7 +181,7 @@ def robust_rate_ratio(
         claim.window,
         test.n,
         effective_n(test.days, tau),
-        tuple(clear_per_month(series.dates, (claim.window,)).items()),
+        tuple(clear_per_month(series.dates, (claim.window,), since=_first(series)).items()),
     )
     names: list[tuple[str, tuple[Range, ...]]] = [
         ("season-matched", matched_ranges(claim.window, claim.baseline))
@@ -321,6 +321,10 @@ def _too_few(claim: Claim, n_base: int, n_test: int) -> str | None:
         f"too few clear scenes: {n_base} on the window's calendar days in the baseline years "
         f"and {n_test} in the test window, at least {claim.min_n} each needed"
     )
+
+
+def _first(series: Series) -> date | None:
+    return series.dates[0] if series.dates else None
 
 
 def _fmt(value: float) -> str:

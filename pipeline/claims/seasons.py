@@ -94,10 +94,14 @@ def months_of(ranges: Sequence[Range]) -> list[tuple[int, int]]:
     return months
 
 
-def clear_per_month(dates: Sequence[date], ranges: Sequence[Range]) -> dict[str, int]:
-    """Clear scenes in each calendar month the ranges touch (``"2019-08": 3``)."""
+def clear_per_month(
+    dates: Sequence[date], ranges: Sequence[Range], *, since: date | None = None
+) -> dict[str, int]:
+    """Clear scenes in each calendar month the ranges touch (``"2019-08": 3``), from the
+    month of ``since`` on (the series' first scene: the months before it were never seen)."""
     inside = [d for d, keep in zip(dates, in_ranges(dates, ranges), strict=True) if keep]
-    counts = {f"{y:04d}-{m:02d}": 0 for y, m in months_of(ranges)}
+    first = (since.year, since.month) if since is not None else (0, 0)
+    counts = {f"{y:04d}-{m:02d}": 0 for y, m in months_of(ranges) if (y, m) >= first}
     for d in inside:
         counts[f"{d.year:04d}-{d.month:02d}"] += 1
     return counts
@@ -109,10 +113,15 @@ def empty_months(per_month: dict[str, int]) -> list[str]:
 
 
 def deseasoned(dates: Sequence[date], values: FloatArray) -> FloatArray:
-    """Values minus the mean of their calendar month (over every year given)."""
+    """Values minus the mean of their calendar month over the years, for each month seen
+    in at least two years (one year's month mean is that year's data, not its season)."""
     months = np.array([d.month for d in dates], dtype=np.int64)
+    years = np.array([d.year for d in dates], dtype=np.int64)
     out = values.astype(np.float64).copy()
     for month in np.unique(months):
         mine = months == month
-        out[mine] -= values[mine].mean()
+        if np.unique(years[mine]).size >= 2:
+            out[mine] -= values[mine].mean()
+        else:
+            out[mine] -= values.mean()
     return out

@@ -44,6 +44,34 @@ def _day(value: date | None) -> str:
     return "?" if value is None else value.isoformat()
 
 
+def _effective(v: Verdict) -> str:
+    ev = v.evidence
+    if ev is None:
+        return "-"
+    return f"{ev.primary.n_effective:.1f} / {ev.window.n_effective:.1f}"
+
+
+def _false_alarm(v: Verdict) -> str:
+    scan = None if v.evidence is None else v.evidence.scan
+    if scan is None or not scan.windows:
+        return "-"
+    return f"{scan.false_alarm_rate:.0%} of {scan.windows}"
+
+
+def group_lines(verdicts: Sequence[Verdict]) -> list[str]:
+    """One line per group of claims: its joint verdict and its parts."""
+    groups: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        if v.group is not None:
+            groups.setdefault(v.group, []).append(v)
+    return [
+        f"{group}: joint verdict {parts[0].group_verdict} (supported only if every part is: "
+        + ", ".join(f"{p.claim} {p.verdict}" for p in parts)
+        + ")"
+        for group, parts in groups.items()
+    ]
+
+
 def verdict_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
     """One flat row of strings per verdict (a Prefect table artifact takes these)."""
     return [
@@ -58,6 +86,8 @@ def verdict_rows(verdicts: Sequence[Verdict]) -> list[dict[str, str]]:
             ),
             "p (one-sided)": fmt_p(v.p_value),
             "n baseline / test": f"{v.n_baseline} / {v.n_test}",
+            "effective n": _effective(v),
+            "false-alarm rate": _false_alarm(v),
             "onset (95% interval)": fmt_onset(v),
             "simulated": "SIMULATED" if v.simulated else "",
             "reason": v.reason,
@@ -81,9 +111,11 @@ def print_verdict_table(verdicts: Sequence[Verdict], *, console: Console | None 
         cells = [Text(row[c]) for c in columns]  # Text: no console markup from user files
         cells[1].stylize(VERDICT_STYLE[v.verdict])
         table.add_row(*cells)
-    Console(width=max(out.width, 200), file=out.file).print(table)
+    Console(width=max(out.width, 250), file=out.file).print(table)
     for v in verdicts:
         out.print(Text(f"{v.claim}: {v.reason}"), soft_wrap=True)
+    for line in group_lines(verdicts):
+        out.print(Text(line), soft_wrap=True)
     if simulated:
         out.print(Text("SIMULATED: these verdicts come from simulated scenes.", style="bold red"))
 
@@ -109,6 +141,7 @@ def verdict_markdown(verdicts: Sequence[Verdict], *, report: Path | None = None)
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     lines.append("")
     lines += [f"- `{_md(v.claim)}`: {_md(v.reason)}" for v in verdicts]
+    lines += [f"- {_md(line)}" for line in group_lines(verdicts)]
     if report is not None:
         lines += ["", f"Report: `{report}`"]
     return "\n".join(lines) + "\n"

@@ -152,20 +152,25 @@ def method_section(data: ReportData) -> Html:
     items = [
         "Only clear scenes count: processed without error and with at least the claim's "
         "share of the AOI seen clear (set per claim in the claims file). One scene per day.",
-        "Rate ratio = mean per clear scene in the test window ÷ mean in the baseline, with a "
-        "95% bootstrap interval (scenes resampled; railcar measurement error included) and a "
-        "one-sided Mann–Whitney p-value.",
+        "Rate ratio = mean per clear scene in the test window ÷ mean on the same calendar "
+        "days of the baseline years (season-matched; the full baseline and 2019 alone are "
+        "shown as sensitivity lines). Ships stay for days, so scenes are resampled in blocks "
+        "(twice the series' memory, at least 14 days): a 95% block-bootstrap interval and a "
+        "block-permutation p-value, with the effective number of independent looks next to n.",
         "Supported: the whole interval lies above the margin (×1.25 unless the claim sets "
-        "another) and p < 0.05. Contradicted: the whole interval lies below the margin. "
-        "Otherwise, or with fewer clear scenes than the claim's minimum, inconclusive. A rise "
-        "whose change point lies wholly inside the baseline is not a recent spike.",
+        "another), block p < 0.05, fewer than 5% of the same-length windows placed in the "
+        "baseline years reach the window (the false-alarm rate), and the change point's 95% "
+        "interval overlaps the baseline's end to the window's end. Contradicted: the whole "
+        "interval lies below the margin. Otherwise inconclusive. Claims that are parts of one "
+        "sentence get a joint verdict: supported only if every part is.",
         "“First time since” is a presence test: the share of clear scenes with a ship in the "
         "baseline (exact interval) must be at most 10%, the test window must show ships, and "
         "the baseline's months must be covered by clear scenes; ships seen regularly in the "
         "baseline contradict it.",
         "The onset is found on the whole series, without the claim's windows: PELT change "
-        "points on variance-stabilised values, the most significant rise reported, with a "
-        "95% interval from the single-change-point likelihood.",
+        "points on variance-stabilised values, the noise allowing for autocorrelation, the "
+        "most significant rise reported, with a 95% interval from the single-change-point "
+        "likelihood.",
         "Railcars cannot be counted at 10 m: a car is 13.9 × 3.2 m, about 1.4 × 0.3 pixels. "
         "The detector measures occupied track; railcar-equivalents = occupied length ÷ 14 m.",
         "The analysts' counts (CSIS Beyond Parallel, RUSI) come from 0.5 m imagery: a trend to "

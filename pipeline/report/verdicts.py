@@ -14,6 +14,7 @@ from pipeline.claims.table import fmt_number, fmt_p
 from pipeline.claims.verdict import Verdict
 from pipeline.report.data import ReportData
 from pipeline.report.html import Html, el
+from pipeline.report.rule_tables import evidence_facts, evidence_section
 
 #: How each metric reads on the page.
 UNIT = {"ships": "ships", "railcar_equivalents": "railcar-equivalents"}
@@ -53,6 +54,7 @@ def verdict_card(v: Verdict, quote: str, source: str) -> Html:
             if v.onset is None
             else f"{_day(v.onset)} (95%: {_day(v.onset_low)} – {_day(v.onset_high)})",
         ),
+        *evidence_facts(v),
     ]
     return el(
         "article",
@@ -148,5 +150,6 @@ def verdict_section(data: ReportData) -> Html:
         el("div", *cards, class_="cards", id="verdict-cards"),
         el("h3", "All numbers"),
         verdict_table(ev.verdicts),
+        evidence_section(ev.verdicts),
         id="verdicts",
     )
