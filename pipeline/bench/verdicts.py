@@ -37,7 +37,7 @@ RATIOS: Final = (2.0, 3.0)
 #: The condition of the power target: the demo's 12-day stays and season.
 TARGET: Final = (12.0, 0.4)
 #: Rises tried for the smallest ratio detectable at :data:`POWER_TARGET`.
-RATIO_GRID: Final = (2.0, 2.5, 3.0, 3.5, 4.0)
+RATIO_GRID: Final = (2.0, 2.5, 3.0, 3.5, 4.0, 5.0)
 POWER_TARGET: Final = 0.8
 #: Bootstrap resamples per verdict: fewer than ``evaluate``'s 4000 (the bench counts
 #: verdicts over hundreds of series; the interval's ends move by about 1 %).

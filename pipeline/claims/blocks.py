@@ -5,14 +5,17 @@ fills a whole quarter. Resampling single scenes treats each look as new evidence
 intervals too narrow and p-values too small. Here every interval and p-value comes from
 **blocks**: runs of consecutive clear scenes spanning :func:`block_length` days.
 
-- :func:`autocorrelation_time` estimates how long the series remembers (the integrated
-  autocorrelation time of the de-seasoned values, in days; for ships arriving at random and
+- :func:`autocorrelation_time` estimates how long the series remembers (the decay time of
+  the autocorrelation of the de-seasoned values, in days; for ships arriving at random and
   staying an exponential time it equals the mean stay).
 - :func:`block_length` is twice that, never less than :data:`BLOCK_FLOOR_DAYS` (14 days:
   two weeks is a long stay for a cargo ship at Rajin, and a block must span at least two
   revisits so that consecutive looks stay together).
 - :func:`effective_n` is the number of independent looks the scenes are worth.
-- :func:`block_bootstrap_means` is a moving-block bootstrap of a side's mean;
+- :func:`block_bootstrap_means` is a moving-block bootstrap of a side's mean, its spread
+  corrected for the dependence between blocks that resampling drops
+  (:func:`block_variance_ratio`; without it a 95 % interval covered the truth in about 70 %
+  of simulated series with 12-day stays, with it in about 85-92 %);
   :func:`block_permutation_p` a permutation test that swaps whole blocks between sides.
 
 Pure numpy; every random draw comes from the caller's generator.
@@ -40,6 +43,10 @@ BLOCK_FACTOR: Final = 2.0
 MAX_LAG_DAYS: Final = 180.0
 #: Width (days) of the lag bins of the autocorrelation (the Sentinel-2 revisit).
 LAG_BIN_DAYS: Final = 5.0
+#: Autocorrelation below which a lag bin is noise and the exponential fit stops.
+MIN_RHO: Final = 0.05
+#: Longest memory credited (a year: beyond it a "memory" is a trend, not a stay).
+MAX_MEMORY_DAYS: Final = 365.0
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,15 @@ class Side:
 
 
 def autocorrelation_time(days: FloatArray, residuals: FloatArray) -> float:
-    """Integrated autocorrelation time (days) of irregularly sampled ``residuals``.
+    """Memory (days) of irregularly sampled ``residuals``: the ``tau`` of ``exp(-lag / tau)``.
 
     The autocorrelation is estimated in lag bins of :data:`LAG_BIN_DAYS` up to
-    :data:`MAX_LAG_DAYS` from every pair of scenes, and summed over the bins until the
-    first one at or below zero (the initial positive sequence). An exponential memory of
-    ``d`` days gives about ``d``; independent scenes about 0.
+    :data:`MAX_LAG_DAYS` from every pair of scenes. Over the bins before the first at or
+    below :data:`MIN_RHO`, ``log rho`` is fitted by a line in the lag (weighted by pairs):
+    ``tau = -1 / slope``. The slope ignores a drop at lag 0 (independent detector noise on
+    top of ships that stay), which would bias a plain sum of the autocorrelation low. With
+    fewer than two such bins the memory is the plain sum (about 0 for independent scenes).
+    Ships arriving at random and staying an exponential time of mean ``d`` give ``d``.
 
     Args:
         days: scene times in days, ascending.
@@ -85,20 +95,21 @@ def autocorrelation_time(days: FloatArray, residuals: FloatArray) -> float:
     lag = days[j] - days[i]
     keep = (lag > 0) & (lag <= MAX_LAG_DAYS)
     bins = np.ceil(lag[keep] / LAG_BIN_DAYS).astype(np.int64)
-    products = residuals[i[keep]] * residuals[j[keep]]
     n_bins = int(MAX_LAG_DAYS / LAG_BIN_DAYS)
-    sums = np.bincount(bins, weights=products, minlength=n_bins + 1)[1:]
+    sums = np.bincount(bins, weights=residuals[i[keep]] * residuals[j[keep]], minlength=n_bins + 1)
+    lags = np.bincount(bins, weights=lag[keep], minlength=n_bins + 1)[1:]
     counts = np.bincount(bins, minlength=n_bins + 1)[1:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(counts > 0, sums / np.maximum(counts, 1) / variance, np.nan)
-    total = 0.0
-    for value in rho:
-        if math.isnan(value):
-            continue
-        if value <= 0:
-            break
-        total += float(value) * LAG_BIN_DAYS
-    return total
+    filled = counts > 0
+    rho = sums[1:][filled] / counts[filled] / variance
+    mean_lag, weight = lags[filled] / counts[filled], counts[filled].astype(np.float64)
+    low = np.flatnonzero(rho <= MIN_RHO)
+    used = int(low[0]) if low.size else rho.size
+    if used < 2:
+        return float(np.sum(rho[:used]) * LAG_BIN_DAYS)
+    x, y, w = mean_lag[:used], np.log(rho[:used]), weight[:used]
+    xm, ym = np.average(x, weights=w), np.average(y, weights=w)
+    slope = float(np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2))
+    return MAX_MEMORY_DAYS if slope >= -1.0 / MAX_MEMORY_DAYS else -1.0 / slope
 
 
 def block_length(tau_days: float) -> float:
@@ -145,15 +156,44 @@ def blocks_per_resample(side: Side, length: float) -> int:
     return max(1, round(total / length))
 
 
+def block_variance_ratio(memory_days: float, length: float, spacing: float) -> float:
+    """Share of the long-run variance of a mean that blocks of ``length`` days keep.
+
+    Resampling blocks keeps the dependence inside a block and drops the rest (the block
+    bootstrap's variance is biased low by about ``sum |k| gamma(k) / block``, Kunsch 1989).
+    For scenes ``spacing`` days apart with correlation ``rho^j``, ``rho = exp(-spacing /
+    memory)``, and ``m = length / spacing`` scenes per block, the share is
+    ``(1 + 2 sum_{j<m} (1 - j/m) rho^j) / (1 + 2 rho / (1 - rho))``: 1 for independent
+    scenes, about 0.6 for blocks of twice the memory.
+    """
+    if memory_days <= 0 or spacing <= 0:
+        return 1.0
+    rho = math.exp(-spacing / memory_days)
+    if rho >= 1.0:
+        return 1.0
+    m = max(1.0, length / spacing)
+    j = np.arange(1, math.ceil(m))
+    within = 1.0 + 2.0 * float(np.sum((1.0 - j / m) * rho**j))
+    return min(1.0, within / (1.0 + 2.0 * rho / (1.0 - rho)))
+
+
 def block_bootstrap_means(
-    side: Side, *, length: float, n_boot: int, rng: np.random.Generator
+    side: Side,
+    *,
+    length: float,
+    n_boot: int,
+    rng: np.random.Generator,
+    memory_days: float = 0.0,
 ) -> FloatArray:
-    """Moving-block bootstrap of the side's mean per scene.
+    """Moving-block bootstrap of the side's mean per scene, its spread corrected.
 
     Each resample draws :func:`blocks_per_resample` blocks (each the scenes of ``length``
     days from a random scene on, within its run) with replacement; its mean is their
-    summed values over their summed scene counts. A per-scene measurement deviation adds
-    normal noise with the drawn blocks' variance.
+    summed values over their summed scene counts. The resampled means are then spread
+    about the side's mean by ``sqrt(k / (k - 1) / R)``: ``k / (k - 1)`` for drawing ``k``
+    blocks from ``k``, and ``R`` (:func:`block_variance_ratio`) for the dependence between
+    blocks that resampling drops. A per-scene measurement deviation adds normal noise with
+    the drawn blocks' variance. Means are kept at 0 or above.
 
     Raises:
         ValueError: the side has no scene.
@@ -165,10 +205,15 @@ def block_bootstrap_means(
     pick = rng.integers(0, side.n, size=(n_boot, k))
     total = counts[pick].sum(axis=1)
     means: FloatArray = sums[pick].sum(axis=1) / total
+    spacing = float(np.median(np.diff(np.sort(side.days)))) if side.n > 1 else 0.0
+    spread = (k / (k - 1) if k > 1 else 1.0) / block_variance_ratio(memory_days, length, spacing)
+    centre = float(side.values.mean())
+    means = centre + math.sqrt(spread) * (means - centre)
     if side.sd is not None:
         noise = np.sqrt(variances[pick].sum(axis=1)) / total
-        means = np.maximum(means + noise * rng.standard_normal(n_boot), 0.0)
-    return means
+        means = means + noise * rng.standard_normal(n_boot)
+    out: FloatArray = np.maximum(means, 0.0)
+    return out
 
 
 def tile_blocks(side: Side, length: float) -> tuple[FloatArray, FloatArray]:

@@ -5,12 +5,14 @@ Rule version :data:`RULE_VERSION`. With margin M (default 1.25) and alpha (defau
 1. **Season-matched.** The window is compared with the same calendar days of the baseline
    years (:func:`pipeline.claims.seasons.matched_ranges`). The full baseline and the 2019
    (pre-border-closure) baseline are computed too, as sensitivity lines; they never decide.
-2. **Blocks, not scenes.** The block length is twice the baseline's autocorrelation time
-   (de-seasoned), at least 14 days (:mod:`pipeline.claims.blocks`). The 95 % interval of the
-   ratio is a moving-block bootstrap of each side; p is a block-permutation test. The
-   effective sample size is reported next to n.
-3. **Window scan.** The ratio of every same-length window of the baseline years to their
-   other years gives the empirical false-alarm rate (:mod:`pipeline.claims.scan`).
+2. **Blocks, not scenes.** The block length is twice the baseline's memory (the decay time
+   of its autocorrelation, season and change-point levels removed), at least 14 days
+   (:mod:`pipeline.claims.blocks`). The 95 % interval of the ratio is a moving-block
+   bootstrap of each side, its spread corrected for the dependence between blocks; p is a
+   block-permutation test. The effective sample size is reported next to n.
+3. **Window scan.** The contrast (difference of means over its standard error) of every
+   same-length window of the baseline years with their other years gives the empirical
+   false-alarm rate (:mod:`pipeline.claims.scan`).
 4. **Onset.** The change point (long-run noise; the best single split when no change passes
    the penalty) must have a 95 % interval overlapping baseline end..window end.
 
@@ -99,8 +101,10 @@ def _baseline(
         return Baseline(
             name, ranges, side.n, float(side.n), None, None, None, None, per_month
         ), side
-    boot_b = block_bootstrap_means(side, length=length, n_boot=n_boot, rng=rng)
-    boot_t = block_bootstrap_means(test, length=length, n_boot=n_boot, rng=rng)
+    boot_b, boot_t = (
+        block_bootstrap_means(s, length=length, n_boot=n_boot, rng=rng, memory_days=tau)
+        for s in (side, test)
+    )
     tail = (1.0 - CONFIDENCE) / 2.0
     low, high = np.quantile(ratio_of_means(boot_t, boot_b), [tail, 1 - tail], method="inverted_cdf")
     mean_b, mean_t = float(side.values.mean()), float(test.values.mean())

@@ -2,12 +2,15 @@
 
 Every window of the claim's length placed in the baseline years (one starting every
 :data:`SCAN_STEP_DAYS`) is tested the way the claim's window is: its mean per clear scene
-against the same calendar days of the *other* baseline years. Stays, seasons, slow drifts
-and whatever else the baseline holds all show up in the spread of these placebo ratios,
-without a model of any of them. The share of placebo windows whose ratio reaches the
-claim's is the **empirical false-alarm rate**: how often this statistic, this large, turns
-up in years when nothing was claimed. It also makes choosing a window with hindsight
-visible: a window picked from many stands out only when few windows of the baseline do.
+against the same calendar days of the *other* baseline years, by the contrast of
+:func:`contrast` (the difference of means over its standard error, so that a monsoon window
+with few clear looks does not stand out for its noise alone; the raw ratio's placebo tail
+was that heavy). Stays, seasons, slow drifts and whatever else the baseline holds all show
+up in the spread of these placebo contrasts, without a model of any of them. The share of
+placebo windows whose contrast reaches the claim's is the **empirical false-alarm rate**:
+how often a window stands out this much in years when nothing was claimed. It also makes
+choosing a window with hindsight visible: a window picked from many stands out only when
+few windows of the baseline do.
 """
 
 from __future__ import annotations

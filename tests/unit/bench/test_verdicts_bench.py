@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.bench.verdict_series import CLAIM, Condition, demo_sampling, draw_series
-from pipeline.bench.verdicts import AMPLITUDES, DWELLS, RATIOS, print_verdict_bench
+from pipeline.bench.verdicts import AMPLITUDES, DWELLS, RATIO_GRID, RATIOS, print_verdict_bench
 from pipeline.cli.app import main
 
 
@@ -73,6 +73,9 @@ def test_json_contract(bench_json: dict[str, Any]) -> None:
     old = bench_json["old_rule"]
     assert len(old["null"]) == len(null)
     assert len(old["power"]) == len(power)
+    smallest = bench_json["min_detectable_ratio"]
+    assert [g["ratio"] for g in smallest["grid"]] == list(RATIO_GRID)
+    assert smallest["new"] is None or smallest["new"] in RATIO_GRID
 
 
 def test_table_shows_old_and_new_side_by_side(

@@ -13,6 +13,7 @@ from pipeline.claims.blocks import (
     block_bootstrap_means,
     block_length,
     block_permutation_p,
+    block_variance_ratio,
     effective_n,
 )
 from pipeline.claims.partition import optimal_partition
@@ -43,8 +44,15 @@ def test_autocorrelation_time_measures_the_memory() -> None:
     independent = autocorrelation_time(days, ar1(2000, step_days=5, memory_days=0, seed=1))
     remembers = autocorrelation_time(days, ar1(2000, step_days=5, memory_days=20, seed=1))
     assert independent < 5
-    # rectangles of 5 days under exp(-lag / 20): 5 / (e^(1/4) - 1) = 17.6 days
-    assert 12 < remembers < 25
+    assert 16 < remembers < 25
+
+
+def test_autocorrelation_time_ignores_detector_noise_on_top() -> None:
+    """Independent noise as large as the signal halves every correlation but not its decay."""
+    days = np.arange(0, 5 * 2000, 5, dtype=np.float64)
+    signal = ar1(2000, step_days=5, memory_days=20, seed=2)
+    noisy = signal + np.random.default_rng(3).standard_normal(2000)
+    assert 14 < autocorrelation_time(days, noisy) < 28
 
 
 def test_block_length_has_a_floor_of_14_days() -> None:
@@ -71,6 +79,33 @@ def test_block_bootstrap_is_wider_than_a_scene_bootstrap_when_ships_stay() -> No
     scenes = values[rng.integers(0, values.size, size=(4000, values.size))].mean(axis=1)
     assert blocks.std() > 1.5 * scenes.std()
     assert blocks.mean() == pytest.approx(values.mean(), rel=0.05)
+
+
+def test_block_variance_ratio_known_answers() -> None:
+    assert block_variance_ratio(0.0, 14.0, 5.0) == 1.0  # independent scenes lose nothing
+    rho = np.exp(-5 / 20)
+    assert block_variance_ratio(20.0, 5.0, 5.0) == pytest.approx((1 - rho) / (1 + rho))
+    assert block_variance_ratio(20.0, 40.0, 5.0) < block_variance_ratio(20.0, 400.0, 5.0) < 1
+
+
+def test_corrected_block_bootstrap_has_the_spread_of_the_mean() -> None:
+    """Over 300 AR(1) windows of 24 looks (5 days apart, memory 20 days), the bootstrap's
+    spread, corrected, is about the true spread of the window's mean; uncorrected it is far
+    too small."""
+    n, reps, memory = 24, 300, 20.0
+    days = np.arange(0, 5 * n, 5, dtype=np.float64)
+    runs = np.zeros(n, dtype=np.int64)
+    means, corrected, plain = [], [], []
+    for seed in range(reps):
+        values = ar1(n, step_days=5, memory_days=memory, seed=seed)
+        side = Side(days, values + 10.0, runs)
+        kw = {"length": 40.0, "n_boot": 400, "rng": np.random.default_rng(seed)}
+        corrected.append(block_bootstrap_means(side, memory_days=memory, **kw).std())  # type: ignore[arg-type]
+        plain.append(block_bootstrap_means(side, **kw).std())  # type: ignore[arg-type]
+        means.append(values.mean())
+    truth = float(np.std(means))
+    assert 0.8 < np.median(corrected) / truth < 1.25
+    assert np.median(plain) / truth < 0.75
 
 
 def test_block_bootstrap_of_a_constant_is_the_constant() -> None:
