@@ -47,7 +47,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date
 from typing import Any, Final
 
 import numpy as np
@@ -303,11 +302,3 @@ def presence_rule(
         f"present in {test.k} of {test.n} test scenes (p = {p_value:.2g}) against "
         f"{seen_before} before"
     )
-
-
-def _fmt(value: float) -> str:
-    return "inf" if math.isinf(value) else f"{value:.2f}"
-
-
-def _day(value: date | None) -> str:
-    return "?" if value is None else value.isoformat()

@@ -20,9 +20,6 @@ FloatArray = NDArray[np.float64]
 Range = tuple[date, date]
 #: The year of the pre-border-closure baseline (the border closed in January 2020).
 PRE_CLOSURE_YEAR: Final = 2019
-MONTH_NAMES: Final = (
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-)  # fmt: skip
 
 
 def calendar_key(day: date) -> int:
