@@ -100,11 +100,12 @@ def run_verdict_bench(seeds: int, *, progress: Progress | None = None) -> dict[s
             progress("bench verdicts", done, len(conditions))
 
     def entries(rule: int, *, null: bool) -> list[dict[str, float]]:
-        out = []
+        out: list[dict[str, float]] = []
         for c in conditions:
             if (c.ratio == 1.0) != null or (not null and c.ratio not in RATIOS):
                 continue
-            row = {"dwell_days": c.dwell_days, "seasonal_amplitude": c.seasonal_amplitude}
+            dwell = int(c.dwell_days) if c.dwell_days.is_integer() else c.dwell_days
+            row = {"dwell_days": dwell, "seasonal_amplitude": c.seasonal_amplitude}
             if null:
                 row["false_supported"] = shares[c][rule]
             else:
@@ -129,7 +130,7 @@ def run_verdict_bench(seeds: int, *, progress: Progress | None = None) -> dict[s
             "power": entries(0, null=False),
         },
         "min_detectable_ratio": {
-            "dwell_days": TARGET[0],
+            "dwell_days": int(TARGET[0]),
             "seasonal_amplitude": TARGET[1],
             "power": POWER_TARGET,
             "grid": [

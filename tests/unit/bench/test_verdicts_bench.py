@@ -63,6 +63,7 @@ def test_json_contract(bench_json: dict[str, Any]) -> None:
     ]
     for row in null:
         assert set(row) == {"dwell_days", "seasonal_amplitude", "false_supported"}
+        assert isinstance(row["dwell_days"], int)  # as the issue writes it: "dwell_days": 12
         assert 0 <= row["false_supported"] <= 1
     power = bench_json["power"]
     assert [(r["ratio"], r["dwell_days"], r["seasonal_amplitude"]) for r in power] == [
