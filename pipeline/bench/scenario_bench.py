@@ -43,6 +43,7 @@ from pyproj import Transformer
 
 from pipeline.config import Settings
 from pipeline.detect.analyse import (
+    SceneAnalysis,
     analyse_chip,
     clear_pixels,
     reference_candidates,
@@ -55,7 +56,7 @@ from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip
 from pipeline.run.simulated_archive import ensure_archive
 from pipeline.sources import open_source
-from pipeline.types import Aoi, Chip, DetectionRow, Scene
+from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Scored scenes: truly at least this clear, and measured clear as the claims require.
 CLEAR_SCENE: Final = 0.95
@@ -201,20 +202,37 @@ def _score_rail(
 ) -> None:
     row = truth.scenes[(scene.id, aoi.id)]
     analysis = analyse_chip(chip, scene, aoi, reference=reference)
-    total = analysis.observation.railcar_equivalents
+    names = [z.zone or "" for z in analysis.zones]
+    zone_cars = {name: truth.zones.get((scene.id, name), 0.0) for name in names}
+    add_rail_reading(scores, analysis, int(row["railcars"]), zone_cars)
+
+
+def _measured(observation: Observation) -> float | None:
+    """The reading, if its track was measured as evaluate requires (else None: a yard under
+    snow or cloud reads 0 cars of nothing, not 0 cars)."""
+    if (observation.clear_fraction or 0.0) < MEASURED_CLEAR["rail"]:
+        return None
+    return observation.railcar_equivalents
+
+
+def add_rail_reading(
+    scores: _RailScores, analysis: SceneAnalysis, cars: int, zone_cars: dict[str, float]
+) -> None:
+    """Score one rail scene: the AOI total and each yard measured well enough."""
+    total = _measured(analysis.observation)
     if total is None:
         return
     scores.clear_scenes += 1
-    cars = int(row["railcars"])
     if cars >= MIN_RAILCARS:
-        scores.signed.append((scene.datetime.month, (total - cars) / cars))
+        scores.signed.append((analysis.observation.datetime.month, (total - cars) / cars))
     for zone in analysis.zones:
-        name, reading = zone.zone or "", zone.railcar_equivalents or 0.0
-        true_cars = truth.zones.get((scene.id, name), 0.0)
+        reading, true_cars = _measured(zone), zone_cars.get(zone.zone or "", 0.0)
+        if reading is None:
+            continue
         if true_cars >= MIN_RAILCARS:
-            scores.zone_errors[name].append(abs(reading - true_cars) / true_cars)
+            scores.zone_errors[zone.zone or ""].append(abs(reading - true_cars) / true_cars)
         elif true_cars == 0:
-            scores.empty_by_month[scene.datetime.month].append(reading)
+            scores.empty_by_month[zone.datetime.month].append(reading)
 
 
 def _berths(scenario_path: Path, truth: _Truth) -> dict[str, tuple[float, float]]:
