@@ -36,7 +36,8 @@ def _look(shadow_px: int, seed: int) -> F32:
     cube = np.stack([nir * k for k in (0.5, 0.6, 0.7, 1.0, 0.8)]).astype(np.float32)
     blurred = ndimage.gaussian_filter(cube, sigma=(0, 0.5, 0.5)).astype(np.float32)
     noise = np.random.default_rng(seed).normal(0, 0.002, blurred.shape).astype(np.float32)
-    return (blurred + noise).astype(np.float32)
+    out: F32 = (blurred + noise).astype(np.float32)
+    return out
 
 
 def _reference_and_summer() -> tuple[F32, F32, F32]:
