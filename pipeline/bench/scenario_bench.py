@@ -17,6 +17,10 @@ contract::
 - ``ships.misregistration_false_per_scene``: false ships (no true ship within
   :data:`MATCH_RADIUS_M`) in each clear scene as simulated, minus those in the same scene with
   its true misregistration undone first; averaged. ``null`` without misregistration.
+- ``ships_rebuild_step`` (beside the contract objects): the mean step, ships per clear
+  scene, between counts against two references of the same period built from alternate
+  halves of its scenes, absolute (a reference rebuilt from other scenes must not move the
+  series).
 - ``rail.median_rel_err``: per yard zone, the median relative error of railcar-equivalents on
   clear scenes with at least :data:`MIN_RAILCARS` cars in the zone.
 - ``rail.empty_yard_max``: the largest monthly mean reading of a zone with no car at all.
@@ -112,6 +116,7 @@ class _PortScores:
     errors: list[float] = field(default_factory=list)
     berth: list[float] = field(default_factory=list)
     misregistration: list[float] = field(default_factory=list)
+    rebuild: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -195,6 +200,18 @@ def _score_port(
         scores.misregistration.append(
             _false_ships(found, true_xy) - _false_ships(unshifted, true_xy)
         )
+
+
+def _score_rebuild(
+    chip: Chip, scene: Scene, aoi: Aoi, halves: list[Reference | None], scores: _PortScores
+) -> None:
+    """The count against one half's reference minus that against the other's."""
+    first, second = (
+        analyse_chip(chip, scene, aoi, reference=half).observation.ships if half else None
+        for half in halves
+    )
+    if first is not None and second is not None:
+        scores.rebuild.append(first - second)
 
 
 def _score_rail(
@@ -284,6 +301,8 @@ def run_scenario_bench(
         )
         setting = _Setting(_berths(scenario, truth), spec.world.misregistration_px > 0, frame)
         measured = dict(fractions)
+        # A rebuilt reference: the same period, composited from the other half of its scenes.
+        halves = [reference_from_chips([chips[i] for i in picked[k::2]]) for k in (0, 1)]
         for n, scene in enumerate(scenes, start=1):
             if progress:
                 progress(f"{aoi.id}: scoring", n, len(scenes))
@@ -294,6 +313,7 @@ def run_scenario_bench(
                 continue
             if aoi.kind == "port":
                 _score_port(chips[scene.id], scene, aoi, reference, truth, setting, port)
+                _score_rebuild(chips[scene.id], scene, aoi, halves, port)
             else:
                 _score_rail(chips[scene.id], scene, aoi, reference, truth, rail)
     return _result(scenario, port, rail)
@@ -327,6 +347,7 @@ def _result(scenario: Path, port: _PortScores, rail: _RailScores) -> dict[str, o
             "season_bias": season_bias,
             "clear_scenes": rail.clear_scenes,
         },
+        "ships_rebuild_step": abs(_mean(port.rebuild) or 0.0) if port.rebuild else None,
     }
 
 

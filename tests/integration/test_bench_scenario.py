@@ -93,6 +93,8 @@ def test_the_figures_are_computed_where_the_scenario_allows(figures: dict[str, A
     assert set(rail["median_rel_err"]) <= {"tumangang-yard", "khasan-yard"}
     assert rail["empty_yard_max"] is not None  # the Khasan yard is always empty
     assert rail["season_bias"] is None  # June-July only: no August-November to compare
+    # Two references of the same period need 5 clear looks each: too few in two months.
+    assert figures["ships_rebuild_step"] is None
 
 
 def test_exactly_one_of_archive_and_scenario(tmp_path: Path) -> None:
