@@ -302,7 +302,11 @@ def run_scenario_bench(
         setting = _Setting(_berths(scenario, truth), spec.world.misregistration_px > 0, frame)
         measured = dict(fractions)
         # A rebuilt reference: the same period, composited from the other half of its scenes.
-        halves = [reference_from_chips([chips[i] for i in picked[k::2]]) for k in (0, 1)]
+        halves = (
+            [reference_from_chips([chips[i] for i in picked[k::2]]) for k in (0, 1)]
+            if aoi.kind == "port"
+            else []
+        )
         for n, scene in enumerate(scenes, start=1):
             if progress:
                 progress(f"{aoi.id}: scoring", n, len(scenes))

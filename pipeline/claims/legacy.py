@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.claims.changepoint import Onset
 from pipeline.claims.parse import Claim
-from pipeline.claims.series import Series
+from pipeline.claims.series import FloatArray, Series
 from pipeline.claims.stats import N_BOOT, RatioEstimate, bootstrap_ratio, rank_p_value
 from pipeline.claims.verdict import VerdictLabel
 
@@ -40,29 +40,29 @@ def legacy_rate_ratio(
     n_boot: int = N_BOOT,
 ) -> tuple[VerdictLabel, str]:
     """Rule 1 on a clear-scene series; ``onset_of`` is called only when rule 2 needs it."""
-    base_mask, test_mask = series.between(*claim.baseline), series.between(*claim.window)
-    base, test = series.values[base_mask], series.values[test_mask]
-    estimate = None
-    if base.size and test.size:
-        estimate = bootstrap_ratio(
-            base,
-            test,
-            rng=rng,
-            baseline_sd=None if series.sd is None else series.sd[base_mask],
-            test_sd=None if series.sd is None else series.sd[test_mask],
-            n_boot=n_boot,
-        )
+    base, test, estimate = scene_ratio(claim, series, rng=rng, n_boot=n_boot)
     p_value = rank_p_value(base, test, direction=claim.direction)
     return rate_ratio_rule(claim, estimate, p_value, base.size, test.size, onset_of)
 
 
-def _too_few(claim: Claim, n_base: int, n_test: int) -> str | None:
-    if n_base >= claim.min_n and n_test >= claim.min_n:
-        return None
-    return (
-        f"too few clear scenes: {n_base} in the baseline and {n_test} in the test window, "
-        f"at least {claim.min_n} each needed"
+def scene_ratio(
+    claim: Claim, series: Series, *, rng: np.random.Generator, n_boot: int = N_BOOT
+) -> tuple[FloatArray, FloatArray, RatioEstimate | None]:
+    """The baseline's and the window's values, and their ratio bootstrapped over scenes as
+    independent draws (None when a side is empty)."""
+    base_mask, test_mask = series.between(*claim.baseline), series.between(*claim.window)
+    base, test = series.values[base_mask], series.values[test_mask]
+    if not (base.size and test.size):
+        return base, test, None
+    estimate = bootstrap_ratio(
+        base,
+        test,
+        rng=rng,
+        baseline_sd=None if series.sd is None else series.sd[base_mask],
+        test_sd=None if series.sd is None else series.sd[test_mask],
+        n_boot=n_boot,
     )
+    return base, test, estimate
 
 
 def rate_ratio_rule(
@@ -74,7 +74,7 @@ def rate_ratio_rule(
     onset_of: Callable[[], Onset],
 ) -> tuple[VerdictLabel, str]:
     """Apply the rate-ratio rules (module docstring) and say which one decided."""
-    few = _too_few(claim, n_base, n_test)
+    few = claim.too_few(n_base, n_test)
     if few is not None or estimate is None:
         return "inconclusive", few or "no clear scenes to compare"
     lo, hi = estimate.ci_low, estimate.ci_high

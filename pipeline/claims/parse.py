@@ -77,6 +77,18 @@ class Claim:
     """Claims sharing a group are parts of one sentence ("a spike from the port *and* the
     rail line"): their joint verdict is supported only if every part is."""
 
+    def too_few(self, n_base: int, n_test: int, *, base: str = "in the baseline") -> str | None:
+        """Why ``n_base`` and ``n_test`` clear scenes are too few for a verdict, or None.
+
+        ``base`` says where the baseline scenes were counted.
+        """
+        if n_base >= self.min_n and n_test >= self.min_n:
+            return None
+        return (
+            f"too few clear scenes: {n_base} {base} and {n_test} in the test window, "
+            f"at least {self.min_n} each needed"
+        )
+
     def __post_init__(self) -> None:
         where = f"claim {self.id!r}"
         if not CLAIM_ID.fullmatch(self.id):

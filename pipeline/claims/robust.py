@@ -207,7 +207,9 @@ def robust_rate_ratio(
     def evidence(p: float | None, scan: Scan | None, onset_ok: bool | None) -> Evidence:
         return Evidence(RULE_VERSION, window, tuple(baselines), tau, length, p, scan, onset_ok)
 
-    few = _too_few(claim, primary.n, test.n)
+    few = claim.too_few(
+        primary.n, test.n, base="on the window's calendar days in the baseline years"
+    )
     if few is not None or primary.mean is None:
         return (
             "inconclusive",
@@ -316,15 +318,6 @@ def onset_consistent(onset: Onset, baseline_end: date, window_end: date) -> bool
     if onset.low is None or onset.high is None:
         return False
     return onset.low <= window_end and onset.high >= baseline_end
-
-
-def _too_few(claim: Claim, n_base: int, n_test: int) -> str | None:
-    if n_base >= claim.min_n and n_test >= claim.min_n:
-        return None
-    return (
-        f"too few clear scenes: {n_base} on the window's calendar days in the baseline years "
-        f"and {n_test} in the test window, at least {claim.min_n} each needed"
-    )
 
 
 def _first(series: Series) -> date | None:

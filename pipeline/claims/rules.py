@@ -55,6 +55,7 @@ from numpy.typing import NDArray
 from pipeline.claims.changepoint import Onset
 from pipeline.claims.evidence import Evidence
 from pipeline.claims.groups import with_joint_verdicts
+from pipeline.claims.legacy import scene_ratio
 from pipeline.claims.parse import Claim
 from pipeline.claims.registration import Registration
 from pipeline.claims.robust import RULE_VERSION, robust_rate_ratio, series_onset
@@ -63,7 +64,6 @@ from pipeline.claims.series import Series, clear_series, month_coverage
 from pipeline.claims.stats import (
     Proportion,
     RatioEstimate,
-    bootstrap_ratio,
     presence_p_value,
     proportion,
 )
@@ -165,17 +165,7 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
             reason=reason,
             evidence=evidence,
         )
-    base_mask, test_mask = series.between(*claim.baseline), series.between(*claim.window)
-    base, test = series.values[base_mask], series.values[test_mask]
-    estimate = None
-    if base.size and test.size:
-        estimate = bootstrap_ratio(
-            base,
-            test,
-            rng=rng,
-            baseline_sd=None if series.sd is None else series.sd[base_mask],
-            test_sd=None if series.sd is None else series.sd[test_mask],
-        )
+    base, test, estimate = scene_ratio(claim, series, rng=rng)
     common = _common_fields(claim, series, onset, base.size, test, estimate)
     threshold = claim.presence_min
     p_base, p_test = proportion(base >= threshold), proportion(test >= threshold)
@@ -257,15 +247,6 @@ def _common_fields(
     }
 
 
-def _too_few(claim: Claim, n_base: int, n_test: int) -> str | None:
-    if n_base >= claim.min_n and n_test >= claim.min_n:
-        return None
-    return (
-        f"too few clear scenes: {n_base} in the baseline and {n_test} in the test window, "
-        f"at least {claim.min_n} each needed"
-    )
-
-
 def presence_rule(
     claim: Claim,
     base: Proportion,
@@ -274,7 +255,7 @@ def presence_rule(
     coverage: float,
 ) -> tuple[VerdictLabel, str]:
     """Apply the presence rules (module docstring) and say which one decided."""
-    few = _too_few(claim, base.n, test.n)
+    few = claim.too_few(base.n, test.n)
     if few is not None:
         return "inconclusive", few
     tolerance = claim.max_baseline_presence

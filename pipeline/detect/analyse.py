@@ -132,6 +132,14 @@ def _prepared(reference: Reference) -> PreparedReference:
     )
 
 
+@lru_cache(maxsize=4)
+def _steady(reference: Reference) -> NDArray[np.bool_]:
+    """The pixels a port scene is aligned on (the same for every scene of the reference)."""
+    steady = stable_pixels(reference.spread, reference.median[_NIR])
+    steady.setflags(write=False)
+    return steady
+
+
 def _detection_row(d: Detection, chip: Chip) -> DetectionRow:
     corners = [pixel_to_lonlat(r - 0.5, c - 0.5, chip.transform, chip.epsg) for r, c in d.outline]
     outline = Polygon(corners) if len(corners) >= 3 else None
@@ -252,7 +260,7 @@ def register_to(
     world's empty yard read up to 98 cars instead of 31.
     """
     if on_steady_land:
-        clear = clear & stable_pixels(reference.spread, reference.median[_NIR])
+        clear = clear & _steady(reference)
     shift = measure_shift(chip.band("nir"), reference.median[_NIR], clear)
     moved = replace(
         base,

@@ -132,18 +132,12 @@ def map_png(
                 (before, COLOURS["before"], "before onset" if onset else "detection"),
                 (after, COLOURS["after"], "from onset"),
             ):
-                if group:
-                    ax.plot(
-                        [d["lon"] for d in group],
-                        [d["lat"] for d in group],
-                        "o",
-                        ms=2.6,
-                        color=colour,
-                        alpha=0.6,
-                        mew=0,
-                        label=f"{label} ({len(group)})",
-                    )
-            _draw_berths(ax, [d for d in mine if d.get("method") == "berth"])
+                _points(ax, group, label, "o", ms=2.6, color=colour, alpha=0.6, mew=0)
+            # Ships counted at a usually occupied berth (against the looks in which it was
+            # seen empty): open squares, so the berths the occupancy map flagged stand out.
+            at_berths = [d for d in mine if d.get("method") == "berth"]
+            berth_label = "at a usually occupied berth"
+            _points(ax, at_berths, berth_label, "s", ms=5, mfc="none", mec="black", mew=0.8)
             _frame(ax, aoi.bbox, 0.05)
             ax.set_title(plain(aoi.id))
             if mine:
@@ -158,20 +152,13 @@ def map_png(
         return png_bytes(fig)
 
 
-def _draw_berths(ax: Axes, found: Sequence[Mapping[str, Any]]) -> None:
-    """Ships counted at a usually occupied berth (against the looks in which it was seen
-    empty): open squares, so the berths the reference's occupancy map flagged stand out."""
+def _points(
+    ax: Axes, found: Sequence[Mapping[str, Any]], label: str, marker: str, **style: Any
+) -> None:
+    """Detections as markers at their lon/lat, labelled with how many there are."""
     if found:
-        ax.plot(
-            [d["lon"] for d in found],
-            [d["lat"] for d in found],
-            "s",
-            ms=5,
-            mfc="none",
-            mec="black",
-            mew=0.8,
-            label=f"at a usually occupied berth ({len(found)})",
-        )
+        lons, lats = [d["lon"] for d in found], [d["lat"] for d in found]
+        ax.plot(lons, lats, marker, label=f"{label} ({len(found)})", **style)
 
 
 def _day(detection: Mapping[str, Any]) -> date:

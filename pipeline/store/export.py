@@ -25,21 +25,12 @@ from shapely.geometry.base import BaseGeometry
 from pipeline.errors import StoreError
 from pipeline.geo.safe_paths import check_output_dir
 from pipeline.store.results import Store
+from pipeline.store.rows import CONTRACT_COLUMNS
 
 GEOPARQUET_VERSION: Final = "1.0.0"
 #: Columns of ``observations.csv``: the contract table's, then the extras.
 OBSERVATION_COLUMNS: Final = (
-    "aoi",
-    "scene_id",
-    "datetime",
-    "clear_fraction",
-    "ships",
-    "railcar_equivalents",
-    "occupied_track_m",
-    "detector_version",
-    "source",
-    "status",
-    "error",
+    *CONTRACT_COLUMNS,
     "railcar_low",
     "railcar_high",
     "simulated",

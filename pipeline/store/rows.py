@@ -13,8 +13,8 @@ from typing import Any, Final
 
 from pipeline.types import DetectionRow, Observation
 
-#: The ``observations`` contract columns, in order, then ``reference_id`` (schema 2).
-OBSERVATION_COLUMNS: Final = (
+#: The ``observations`` contract columns, in order.
+CONTRACT_COLUMNS: Final = (
     "aoi",
     "scene_id",
     "datetime",
@@ -26,8 +26,9 @@ OBSERVATION_COLUMNS: Final = (
     "source",
     "status",
     "error",
-    "reference_id",
 )
+#: The columns of the ``observations`` table: the contract's, then ``reference_id`` (schema 2).
+OBSERVATION_COLUMNS: Final = (*CONTRACT_COLUMNS, "reference_id")
 KEY_COLUMNS: Final = ("aoi", "scene_id", "detector_version")
 EXTRAS_COLUMNS: Final = (
     *KEY_COLUMNS,

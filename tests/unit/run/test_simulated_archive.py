@@ -26,15 +26,21 @@ activity = [ {{ from = "2021-01-01", railcars = 20 }} ]
 """
 
 
-def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The packaged demo's archive has a fixed folder, so an edited demo.toml meets it."""
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Settings, Path]:
+    """A two-scene demo scenario in place of the packaged one, simulated once."""
     scenario = tmp_path / "demo.toml"
     monkeypatch.setattr(archives, "demo_scenario_path", lambda: scenario)
     settings = Settings(data_dir=tmp_path / "data")
     scenario.write_text(TWO_SCENES.format(seed=1))
-    archive = archives.ensure_archive(settings)
+    return scenario, settings, archives.ensure_archive(settings)
+
+
+def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
+    demo: tuple[Path, Settings, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The packaged demo's archive has a fixed folder, so an edited demo.toml meets it."""
+    scenario, settings, archive = demo
     assert archive == settings.data_dir / "demo-archive"
     truth = (archive / "truth.csv").read_text()
     store = settings.data_dir / "rasonwatch.sqlite"
@@ -55,14 +61,10 @@ def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
 
 
 def test_an_archive_of_an_older_simulator_is_simulated_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    demo: tuple[Path, Settings, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Same scenario, other renderer (its digest in catalog.json): not reused."""
-    scenario = tmp_path / "demo.toml"
-    monkeypatch.setattr(archives, "demo_scenario_path", lambda: scenario)
-    settings = Settings(data_dir=tmp_path / "data")
-    scenario.write_text(TWO_SCENES.format(seed=1))
-    archive = archives.ensure_archive(settings)
+    _scenario, settings, archive = demo
     catalog = json.loads((archive / "catalog.json").read_text())
     assert catalog["rasonwatch:renderer"] == renderer_digest()
     catalog["rasonwatch:renderer"] = "0" * 16
