@@ -49,6 +49,7 @@ from pipeline.config import Settings
 from pipeline.detect.analyse import (
     SceneAnalysis,
     analyse_chip,
+    aoi_reference,
     clear_pixels,
     reference_candidates,
     reference_from_chips,
@@ -292,7 +293,7 @@ def run_scenario_bench(
             (s.id, clear_fraction(clear_pixels(chips[s.id]), chips[s.id].valid)) for s in scenes
         ]
         picked = reference_candidates(fractions)
-        reference = reference_from_chips([chips[i] for i in picked])
+        reference = aoi_reference(aoi, [chips[i] for i in picked], scenes)
         if reference is None:
             continue
         frame = (

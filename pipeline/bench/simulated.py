@@ -31,9 +31,9 @@ from pipeline.bench.seasons import Scored, by_season, count_errors, relative_err
 from pipeline.config import Settings
 from pipeline.detect.analyse import (
     analyse_chip,
+    aoi_reference,
     clear_pixels,
     reference_candidates,
-    reference_from_chips,
 )
 from pipeline.detect.masks import clear_fraction
 from pipeline.errors import RasonWatchError
@@ -83,7 +83,9 @@ def _bench_aoi(
             progress(f"{aoi.id}: clear fractions", i + 1, len(scenes))
     by_id = {s.id: s for s in scenes}
     picked = reference_candidates(fractions)
-    reference = reference_from_chips([read_chip(by_id[i], aoi, settings=settings) for i in picked])
+    reference = aoi_reference(
+        aoi, [read_chip(by_id[i], aoi, settings=settings) for i in picked], scenes
+    )
     ships: list[Scored] = []
     single: list[Scored] = []
     rails: list[Scored] = []

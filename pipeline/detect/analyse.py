@@ -23,14 +23,16 @@ from shapely.geometry.base import BaseGeometry
 from pipeline import __version__
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
-from pipeline.detect.rail import RailEstimate, estimate_railcars, zone_mask
+from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading, zone_mask
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
+from pipeline.detect.yard_model import bare_level, expected_empty, shadow_scale, track_bed
+from pipeline.geo.sun import SunPosition, sun_position
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
-RAIL_METHOD: Final = "unmix-3"
+RAIL_METHOD: Final = "unmix-4"
 #: Bumped whenever co-registration or the reference composite changes the numbers.
 REGISTRATION_METHOD: Final = "phasecorr-2"
 #: Bumped whenever the occupancy map (usually occupied berths, structures) changes.
@@ -48,12 +50,6 @@ SNOW_NDSI: Final = 0.1
 SNOW_MIN_GREEN: Final = 0.2
 #: Buffer around SCL cloud, shadow and snow before a yard pixel counts as measured.
 CLOUD_BUFFER_M: Final = 30.0
-#: NDVI a track bed never exceeds, even at its greenest: weeds between sleepers stay
-#: sparse, while fields and verges pass 0.5 in summer.
-TRACK_MAX_NDVI: Final = 0.3
-#: A bed pixel whose brightness varies over time more than this many times the bed's
-#: typical variation is a verge or a mixed edge pixel, not track.
-TRACK_MAX_SPREAD_RATIO: Final = 2.0
 #: A scene joins a temporal reference only when this much of the AOI is seen clear:
 #: a partly cloudy scene adds cloud edges and shadows to the composite.
 REFERENCE_MIN_CLEAR: Final = 0.9
@@ -200,32 +196,73 @@ def analyse_chip(
     # The AOI total over all its yards, then each yard zone on its own: the Tumangang yard
     # (DPRK side) and the Khasan yard (Russian side) are different series.
     measurable = strict_clear_pixels(chip)
+    sun = scene_sun(scene, aoi)
     yards = tuple(z for z in aoi.zones if z.kind == "yard")
-    total = _rail_estimate(
-        chip, usable_reference, tuple(z.geometry for z in yards) or (aoi.geometry,), measurable
-    )
-    zones = tuple(
-        replace(
-            _with_estimate(base, _rail_estimate(chip, usable_reference, (z.geometry,), measurable)),
-            zone=z.name,
+    all_yards = _area_mask(yard_areas(aoi), chip.transform, chip.epsg, chip.shape)
+    bed = track_mask(usable_reference, all_yards & chip.valid)
+    empty, modelled = empty_ground(chip, usable_reference, bed & measurable, sun)
+
+    def estimate(areas: tuple[BaseGeometry, ...]) -> RailEstimate:
+        area = _area_mask(areas, chip.transform, chip.epsg, chip.shape)
+        track = track_mask(usable_reference, area & chip.valid)
+        return estimate_railcars(
+            chip.reflectance,
+            empty,
+            yard=track,
+            clear=measurable,
+            pixel_size_m=abs(float(chip.transform.a)),
+            shadow_per_height=_shadow_per_height(sun, track),
+            modelled_ground=modelled,
         )
-        for z in yards
+
+    total = estimate(yard_areas(aoi))
+    zones = tuple(
+        replace(_with_estimate(base, estimate((z.geometry,))), zone=z.name) for z in yards
     )
     return SceneAnalysis(_with_estimate(base, total), (), zones)
 
 
-def _rail_estimate(
-    chip: Chip, reference: Reference, areas: tuple[BaseGeometry, ...], measurable: NDArray[np.bool_]
-) -> RailEstimate:
-    """Railcars on the track bed of ``areas`` in one registered chip."""
-    area = _area_mask(areas, chip.transform, chip.epsg, chip.shape)
-    return estimate_railcars(
-        chip.reflectance,
+def yard_areas(aoi: Aoi) -> tuple[BaseGeometry, ...]:
+    """The AOI's yard zones (the whole AOI when it names none)."""
+    return tuple(z.geometry for z in aoi.zones if z.kind == "yard") or (aoi.geometry,)
+
+
+def scene_sun(scene: Scene, aoi: Aoi) -> SunPosition:
+    """The sun over the AOI's centre at the scene's sensing time."""
+    centre = aoi.geometry.centroid
+    return sun_position(scene.datetime, lat=centre.y, lon=centre.x)
+
+
+def empty_ground(
+    chip: Chip, reference: Reference, bed: NDArray[np.bool_], sun: SunPosition
+) -> tuple[NDArray[np.float32], bool]:
+    """What the yards' ground looks like empty on this day, and whether it is modelled.
+
+    See :mod:`pipeline.detect.yard_model`: the day's level of the track bed, measured on
+    its clear pixels (``bed``; cars cover a minority of them), and the sun's elevation.
+    Without a model, or without clear bed to measure the day on, it is the median.
+    """
+    if reference.response is None:
+        return reference.median, False
+    level = bare_level(chip.reflectance, bed & chip.valid)
+    if not np.isfinite(level).all():
+        return reference.median, False
+    day = expected_empty(
+        reference.response,
+        level,
+        shadow_scale(sun.elevation),
         reference.median,
-        yard=track_mask(reference, area & chip.valid),
-        clear=measurable,
-        pixel_size_m=abs(float(chip.transform.a)),
+        reference.response_seen,
     )
+    return day, True
+
+
+def _shadow_per_height(sun: SunPosition, track: NDArray[np.bool_]) -> float:
+    """Across-track shadow length per metre of height (0 when the heading is unknown)."""
+    heading = track_heading(track)
+    if not np.isfinite(heading) or sun.elevation <= 0:
+        return 0.0
+    return sun.shadow_length(1.0) * sun.across(heading)
 
 
 def _with_estimate(base: Observation, est: RailEstimate) -> Observation:
@@ -275,20 +312,8 @@ def register_to(
 
 
 def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """The yard's track bed: never green (ballast, sidings, hard standing), not water."""
-    red, green, nir = reference.median[2], reference.median[1], reference.median[3]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndwi = (green - nir) / np.maximum(green + nir, 1e-4)
-        bare = (reference.ndvi_high < TRACK_MAX_NDVI) & (ndwi < 0.0) & (red > 0.0)
-    bed: NDArray[np.bool_] = yard & bare
-    if not bed.any():
-        return bed
-    # Drop pixels that change a lot over time anyway: the bed's edges mix with verges
-    # whose snow, crops and mud change without any train. Trains stand on a pixel in a
-    # minority of scenes, so they barely move its interquartile range.
-    steady = reference.spread <= TRACK_MAX_SPREAD_RATIO * float(np.nanmedian(reference.spread[bed]))
-    mask: NDArray[np.bool_] = bed & steady
-    return mask
+    """The yard's track bed (:func:`pipeline.detect.yard_model.track_bed`)."""
+    return track_bed(reference.median, reference.ndvi_high, reference.spread, yard)
 
 
 def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
@@ -302,21 +327,50 @@ def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
     return [qualifying[i] for i in pick_evenly(qualifying)]
 
 
-def reference_from_chips(chips: Sequence[Chip]) -> Reference | None:
+def aoi_reference(aoi: Aoi, chips: Sequence[Chip], scenes: Sequence[Scene]) -> Reference | None:
+    """:func:`reference_from_chips` for ``aoi``; a rail AOI's also models the empty ground by
+    the day, from each chip's sun (``scenes`` hold the chips' sensing times)."""
+    if aoi.kind != "rail" or not chips:
+        return reference_from_chips(chips)
+    by_id = {s.id: s for s in scenes}
+    first = chips[0]
+    return reference_from_chips(
+        chips,
+        [scene_sun(by_id[c.scene_id], aoi).elevation for c in chips],
+        yards=_area_mask(yard_areas(aoi), first.transform, first.epsg, first.shape),
+    )
+
+
+def reference_from_chips(
+    chips: Sequence[Chip],
+    sun_elevations: Sequence[float] | None = None,
+    *,
+    yards: NDArray[np.bool_] | None = None,
+) -> Reference | None:
     """Build an AOI's temporal reference from the clearest chips, spread over time.
 
     Chips at least :data:`REFERENCE_MIN_CLEAR` clear are candidates; at most
     :data:`pipeline.detect.reference.MAX_SCENES` of them, evenly spread, are composited.
-    Returns None when fewer than :data:`pipeline.detect.reference.MIN_CLEAR_LOOKS` qualify.
+    ``sun_elevations`` (one per chip; rail yards) adds the model of the empty ground by
+    the day (:mod:`pipeline.detect.yard_model`), its level measured on the track bed of
+    ``yards``. Returns None when fewer than
+    :data:`pipeline.detect.reference.MIN_CLEAR_LOOKS` qualify.
     """
     from pipeline.detect.reference import MIN_CLEAR_LOOKS
 
+    suns: Sequence[float | None] = [None] * len(chips) if sun_elevations is None else sun_elevations
     candidates = []
-    for chip in chips:
+    for chip, sun in zip(chips, suns, strict=True):
         clear = clear_pixels(chip)
         if clear_fraction(clear, chip.valid) >= REFERENCE_MIN_CLEAR:
-            candidates.append((chip, clear))
+            candidates.append((chip, clear, sun))
     if len(candidates) < MIN_CLEAR_LOOKS:
         return None
-    picked = [candidates[i] for i in pick_evenly([c.scene_id for c, _ in candidates])]
-    return build_reference([c for c, _ in picked], [m for _, m in picked])
+    picked = [candidates[i] for i in pick_evenly([c.scene_id for c, _, _ in candidates])]
+    elevations = [e for _, _, e in picked if e is not None]
+    return build_reference(
+        [c for c, _, _ in picked],
+        [m for _, m, _ in picked],
+        sun_elevations=elevations if sun_elevations is not None else None,
+        yards=yards,
+    )

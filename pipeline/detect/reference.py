@@ -32,6 +32,13 @@ from numpy.typing import NDArray
 
 from pipeline.detect.berths import describe, empty_scene, occupancy_map
 from pipeline.detect.coregister import register_stack
+from pipeline.detect.yard_model import (
+    bare_level,
+    conditions_seen,
+    fit_response,
+    shadow_scale,
+    track_bed,
+)
 from pipeline.types import Chip
 
 #: Percentile that stands in for empty water (see the module docstring).
@@ -78,6 +85,12 @@ class Reference:
     """The usually occupied berths and structures, named (provenance)."""
     scene_ids: tuple[str, ...]
     """Scenes the reference was built from (provenance)."""
+    response: NDArray[np.float32] | None = None
+    """``(3, 5, rows, cols)`` per-pixel model of the empty ground by the day's track-bed
+    level and sun (:mod:`pipeline.detect.yard_model`); built for rail yards, None elsewhere."""
+    response_seen: NDArray[np.float32] | None = None
+    """``(2, 6)`` lowest and highest bed level per band and shadow scale the model was
+    fitted on (:func:`pipeline.detect.yard_model.conditions_seen`)."""
 
     def __post_init__(self) -> None:
         if self.low.shape != self.median.shape or self.low.shape[1:] != self.looks.shape:
@@ -91,7 +104,16 @@ class Reference:
         reference it was measured against, so a series never mixes instruments unseen.
         """
         digest = hashlib.sha256(f"{self.aoi_id}|{self.epsg}|{tuple(self.transform)}".encode())
-        arrays = (self.low, self.median, self.ndvi_high, self.spread, self.looks, self.usual)
+        arrays: list[NDArray[np.generic]] = [
+            self.low,
+            self.median,
+            self.ndvi_high,
+            self.spread,
+            self.looks,
+            self.usual,
+        ]
+        if self.response is not None and self.response_seen is not None:
+            arrays += [self.response, self.response_seen]
         for array in arrays:
             digest.update(str((array.dtype.str, array.shape)).encode())
             digest.update(np.ascontiguousarray(array).tobytes())
@@ -175,6 +197,8 @@ def build_reference(
     clear: Sequence[NDArray[np.bool_]],
     *,
     percentile: float = LOW_PERCENTILE,
+    sun_elevations: Sequence[float] | None = None,
+    yards: NDArray[np.bool_] | None = None,
 ) -> Reference:
     """Composite clear pixels of chips on one grid into a :class:`Reference`.
 
@@ -183,12 +207,20 @@ def build_reference(
             tells a structure built during the period from a berth by the order of looks).
         clear: For each chip, True where the pixel is valid and seen clear.
         percentile: Percentile for :attr:`Reference.low`.
+        sun_elevations: The sun's elevation (degrees) at each chip's sensing time. Given,
+            the reference also models the empty ground by the day
+            (:attr:`Reference.response`, for rail yards).
+        yards: Pixels of the yard zones, whose track bed gives each look's level (the
+            whole chip without).
 
     Raises:
-        ValueError: no chips, chips on different grids, or masks of the wrong shape.
+        ValueError: no chips, chips on different grids, masks of the wrong shape, or a
+            number of sun elevations other than the number of chips.
     """
     if not chips or len(chips) != len(clear):
         raise ValueError("build_reference needs one clear mask per chip, and at least one chip")
+    if sun_elevations is not None and len(sun_elevations) != len(chips):
+        raise ValueError(f"{len(sun_elevations)} sun elevations for {len(chips)} chips")
     first = chips[0]
     for chip, mask in zip(chips, clear, strict=True):
         if (
@@ -219,6 +251,11 @@ def build_reference(
         spread = (q75 - q25).astype(np.float32)
         occupancy = occupancy_map(stack, seen[:, 0], pixel_size_m=abs(float(first.transform.a)))
         low = empty_scene(low, stack, occupancy)
+        response = seen_conditions = None
+        if sun_elevations is not None:
+            area = np.ones(looks.shape, dtype=bool) if yards is None else yards
+            bed = track_bed(median, ndvi_high, spread, area)
+            response, seen_conditions = _ground_response(stack, bed, sun_elevations)
     thin = looks < MIN_CLEAR_LOOKS
     low[:, thin] = np.nan
     median[:, thin] = np.nan
@@ -237,4 +274,16 @@ def build_reference(
         usual=occupancy.labels,
         usual_note=describe(occupancy.objects),
         scene_ids=tuple(c.scene_id for c in chips),
+        response=response,
+        response_seen=seen_conditions,
     )
+
+
+def _ground_response(
+    stack: NDArray[np.float32], bed: NDArray[np.bool_], sun_elevations: Sequence[float]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The per-pixel empty-ground model of :mod:`pipeline.detect.yard_model`, and the
+    conditions it was fitted on."""
+    levels = np.stack([bare_level(look, bed) for look in stack])
+    scales = np.array([shadow_scale(e) for e in sun_elevations])
+    return fit_response(stack, levels, scales), conditions_seen(levels, scales)

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from pipeline.config import BANDS, Settings
 from pipeline.detect.analyse import (
+    aoi_reference,
     clear_pixels,
-    reference_from_chips,
 )
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
@@ -301,4 +301,4 @@ def build_reference(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Refere
         TransientReadError: some chips may be readable later.
     """
     chips = [r.chip for r in read_batch(scenes, aoi, spec, final=False) if r.chip is not None]
-    return reference_from_chips(chips) if chips else None
+    return aoi_reference(aoi, chips, scenes) if chips else None

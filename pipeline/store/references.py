@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 GROWTH_FACTOR: Final = 1.5
 #: ... and by at least this many scenes.
 GROWTH_MIN_SCENES: Final = 10
-_FORMAT: Final = "reference-2"
+_FORMAT: Final = "reference-3"
 
 Period = tuple[date, date]
 

@@ -41,6 +41,10 @@ def _reference() -> Reference:
             values[f.name] = rng.integers(0, 3, (6, 7)).astype(np.int16)
         elif f.name == "usual_note":
             values[f.name] = "berth 1 at row 3 col 4"
+        elif f.name == "response":
+            values[f.name] = rng.random((3, 5, 6, 7)).astype(np.float32)
+        elif f.name == "response_seen":
+            values[f.name] = rng.random((2, 6)).astype(np.float32)
         elif f.name in ("low", "median"):
             cube = rng.random((5, 6, 7)).astype(np.float32)
             cube[:, 0, 0] = np.nan
@@ -88,6 +92,17 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
             assert np.array_equal(a, b, equal_nan=True), f.name
         else:
             assert a == b, f.name
+
+
+def test_a_reference_without_a_ground_model_round_trips_without_one(tmp_path: Path) -> None:
+    reference = dataclasses.replace(_reference(), response=None, response_seen=None)
+    path = save_reference(reference_path(tmp_path, KEY), reference, PROVENANCE)
+    stored = load_reference(path)
+    assert stored is not None
+    assert stored.reference.response is None
+    assert stored.reference.response_seen is None
+    assert stored.reference.reference_id == reference.reference_id
+    assert reference.reference_id != _reference().reference_id  # the model is content
 
 
 def test_missing_or_garbled_files_load_as_none(tmp_path: Path) -> None:
