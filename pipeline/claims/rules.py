@@ -172,7 +172,38 @@ def evaluate_claim(
         reference_ids=tuple(sorted(str(r) for r in references if r is not None)),
     )
     verdict = replace(verdict, registration=registration)
-    return refuse_mixed_references(verdict, references)
+    return refuse_mixed_levels(
+        refuse_mixed_references(verdict, references), levels_of(observations, claim.aoi)
+    )
+
+
+def levels_of(observations: Sequence[Observation], aoi: str) -> dict[str, int]:
+    """How many rows of ``aoi`` stored ``ok`` were measured on each product level (rows
+    without a recorded level are Level-2A: nothing else could be stored before schema 6)."""
+    counts: dict[str, int] = {}
+    for o in observations:
+        if o.aoi == aoi and o.zone is None and o.status == "ok":
+            level = o.product_level or "L2A"
+            counts[level] = counts.get(level, 0) + 1
+    return counts
+
+
+def refuse_mixed_levels(verdict: Verdict, levels: Mapping[str, int]) -> Verdict:
+    """``verdict``, made inconclusive with a note when its series mixes product levels
+    (Level-1C top-of-atmosphere numbers are another instrument than Level-2A ones)."""
+    if len(levels) < 2:
+        return verdict
+    mix = ", ".join(f"{n} {level} rows" for level, n in sorted(levels.items()))
+    return replace(
+        verdict,
+        verdict="inconclusive",
+        reason=f"not evaluated: the series mixes product levels ({mix})",
+        notes=(
+            *verdict.notes,
+            f"the series mixes product levels ({mix}); they are different instruments and "
+            "are never pooled silently",
+        ),
+    )
 
 
 def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -> Verdict:

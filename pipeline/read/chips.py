@@ -332,6 +332,12 @@ def read_chips(
         AoiOutsideSceneError: an AOI does not intersect the scene (footprint or raster).
         ReadError: a band is missing or cannot be read, or the bands disagree on their grid.
     """
+    if scene.level != "L2A":
+        raise ReadError(
+            f"scene {scene.id} is {scene.level} (top of atmosphere, no SCL): there is no "
+            "Level-1C read path yet (cloud mask without SCL, detectors calibrated for TOA), so "
+            "it is stored failed rather than mixed into the Level-2A series"
+        )
     missing = [b for b in BANDS if b not in scene.assets]
     if missing:
         raise ReadError(f"scene {scene.id} has no asset for {', '.join(missing)}")
