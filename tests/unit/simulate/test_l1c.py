@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 import rasterio
 
+from pipeline.config import DEFAULT_AOI_DIR
 from pipeline.errors import SceneMetadataError
+from pipeline.geo.aoi import load_aoi
 from pipeline.simulate import parse_scenario, write_archive
 from pipeline.simulate.toa import (
     L2A_FROM,
@@ -54,6 +56,7 @@ activity = [ { from = "2021-01-01", ships = 6 } ]
 id = "tumangang-rail"
 activity = [ { from = "2021-01-01", railcars = 60 } ]
 """
+AOI_PORT = load_aoi(DEFAULT_AOI_DIR / "rajin-port.geojson")
 LATE_DIGEST = "e07ab05cda13f3a93e4536438b04eb941e91edfc405fd605dbdf94057294303b"
 
 
@@ -141,3 +144,31 @@ def test_level_1c_items_have_toa_bands_and_no_scl(early: Path) -> None:
     expected = np.rint(surface[painted] * trans[0] + path[0] * 10000)
     assert np.abs(toa[painted] - expected).max() <= 1.0
     assert np.median(toa[painted] - surface[painted]) > 500  # blue path over dark water
+
+
+@pytest.mark.slow
+def test_level_1c_is_read_only_when_asked_and_masked_without_scl(early: Path) -> None:
+    """The TOA cloud mask against SCL on the Level-2A item of the same date (SIMULATED)."""
+    from pipeline.config import Settings
+    from pipeline.detect.masks import clear_fraction, clear_mask
+    from pipeline.errors import ReadError
+    from pipeline.read.chips import read_chip
+    from pipeline.sources.local import LocalSource
+
+    scenes = {
+        s.level: s
+        for s in LocalSource(early).search(AOI_PORT, date(2018, 12, 5), date(2018, 12, 5))
+    }
+    assert set(scenes) == {"L2A"}  # the best product of the date
+    items = {i["id"]: i for i in LocalSource(early).items()}
+    l1c = normalise_item(items["S2A_52TFM_20181205_0_L1C"], source="local", allow_l1c=True)
+    aoi = AOI_PORT
+    with pytest.raises(ReadError, match="no Level-1C read path"):
+        read_chip(l1c, aoi, settings=Settings())
+    toa = read_chip(l1c, aoi, settings=Settings(), allow_l1c=True)
+    surface = read_chip(scenes["L2A"], aoi, settings=Settings())
+    inside = toa.valid & surface.valid
+    by_toa = clear_fraction(clear_mask(toa.scl), inside)
+    by_scl = clear_fraction(clear_mask(surface.scl), inside)
+    assert abs(by_toa - by_scl) < 0.15
+    assert float(np.nanmedian(toa.band("blue") - surface.band("blue"))) > 0.05
