@@ -288,7 +288,7 @@ def _evaluate_visits(
     common = _common_fields(claim, series, series_onset(claim, series), n_absence, test, None)
     months_absence = len(months_between(*absence))
     months_window = len(months_between(*claim.window))
-    common["baseline_mean"] = len(evidence.in_period(*absence)) / months_absence
+    common["baseline_mean"] = len(evidence.arrivals(*absence)) / months_absence
     common["test_mean"] = len(evidence.in_period(*claim.window)) / months_window
     notes = list(common["notes"])
     if evidence.n_small or evidence.n_outside:

@@ -26,7 +26,10 @@ The chance of seeing a visit
     or two months joins the last quarter.
 
 Verdict (absence period: ``baseline[0]`` (2019-01-01) to the day before the window)
-    1. a visit seen in the absence period → **contradicted**;
+    A visit *arrives* on its first sighting: a ship docked before the absence period and
+    still seen in it (one laid up since 2018, say) is reported, not counted as docking.
+
+    1. a visit arriving in the absence period → **contradicted**;
     2. no visit seen in the window although the window's chance of seeing one reaches
        ``min_detection_chance`` → **contradicted**;
     3. no visit in the absence period, every quarter of it seen with a chance of at least
@@ -158,7 +161,8 @@ class VisitEvidence:
     window_chance: float
     """Chance of at least one visit seen in the window, had ships called at the rate."""
     last_before: Visit | None
-    """The last visit seen before the absence period, if any."""
+    """The last visit that arrived before the absence period, if any (it may have stayed
+    into it: a ship already at berth is not one docking)."""
     reaches_before: bool
     """Whether the archive has a clear scene before the absence period."""
     visit_days: float
@@ -178,6 +182,10 @@ class VisitEvidence:
         """Visits seen on some day of ``start..end``."""
         return tuple(v for v in self.visits if v.overlaps(start, end))
 
+    def arrivals(self, start: date, end: date) -> tuple[Visit, ...]:
+        """Visits first seen on some day of ``start..end`` (ships that docked then)."""
+        return tuple(v for v in self.visits if start <= v.first <= end)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON object: the visits, the chances per month and quarter, the last before."""
         return {
@@ -186,7 +194,7 @@ class VisitEvidence:
             "min_length_m": self.min_length_m,
             "visit_days": self.visit_days,
             "visits": [v.to_json() for v in self.visits],
-            "n_visits_absence": len(self.in_period(*self.absence)),
+            "n_visits_absence": len(self.arrivals(*self.absence)),
             "n_visits_window": len(self.in_period(*self.window)),
             "month_chance": [
                 {"month": m, "chance": round(p, 4), "clear_scenes": n}
@@ -389,7 +397,7 @@ def measure_visits(
     absence_keys = {month_key(m) for m in months_between(*p.absence)}
     window_keys = {month_key(m) for m in months_between(*p.window)}
     absence_months = [c for c in chances if c[0] in absence_keys]
-    before = [v for v in visits if v.last < p.absence[0]]
+    before = [v for v in visits if v.first < p.absence[0]]
     return VisitEvidence(
         absence=p.absence,
         window=p.window,
@@ -415,7 +423,7 @@ def visits_rule(ev: VisitEvidence, *, min_detection_chance: float) -> tuple[Verd
     a0, a1 = ev.absence
     absent_span = f"{a0.isoformat()}..{a1.isoformat()}"
     before = _before_text(ev)
-    in_absence = ev.in_period(*ev.absence)
+    in_absence = ev.arrivals(*ev.absence)
     in_window = ev.in_period(*ev.window)
     if in_absence:
         shown = ", ".join(v.label() for v in in_absence[:5])
@@ -457,7 +465,11 @@ def visits_rule(ev: VisitEvidence, *, min_detection_chance: float) -> tuple[Verd
 
 def _before_text(ev: VisitEvidence) -> str:
     if ev.last_before is not None:
-        return f"; last visit seen before {ev.absence[0].isoformat()}: {ev.last_before.label()}"
+        stayed = " (still there after it)" if ev.last_before.last >= ev.absence[0] else ""
+        return (
+            f"; last visit seen before {ev.absence[0].isoformat()}: "
+            f"{ev.last_before.label()}{stayed}"
+        )
     if ev.reaches_before:
         return f"; no visit seen before {ev.absence[0].isoformat()}"
     return ""

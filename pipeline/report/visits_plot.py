@@ -116,12 +116,12 @@ def visits_caption(verdict: Verdict) -> str:
     ev = verdict.visits
     if ev is None:
         return ""
-    n_abs, n_win = len(ev.in_period(*ev.absence)), len(ev.in_period(*ev.window))
+    n_abs, n_win = len(ev.arrivals(*ev.absence)), len(ev.in_period(*ev.window))
     before = ev.last_before.label() if ev.last_before is not None else "none seen"
     return (
         f"Visits of ships of at least {ev.min_length_m:.0f} m at the {ev.zone} zone: {n_abs} "
-        f"in the absence period {ev.absence[0]}..{ev.absence[1]} (shaded blue), {n_win} in the "
-        f"window (shaded orange); last before {ev.absence[0]}: {before}. Bars at the top: the "
+        f"arriving in the absence period {ev.absence[0]}..{ev.absence[1]} (shaded blue), "
+        f"{n_win} in the window (shaded orange); last before {ev.absence[0]}: {before}. Bars at the top: the "
         f"chance each month of seeing a {ev.visit_days:g}-day visit (dashed: the "
         f"{verdict.claim} threshold per quarter). Lanes: months each source saw clear (dark), "
         "saw only cloud or unreadable scenes (light), or had no scene at all (hatched)."

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from visit_worlds import (
     ALARM_DAYS,
+    Call,
     World,
     contradicted_world,
     late_archive_world,
@@ -155,6 +157,18 @@ def test_the_same_false_alarm_at_a_pier_does_break_it() -> None:
 def test_without_the_length_restriction_small_craft_contradict() -> None:
     claim = Claim(**{**CLAIM.__dict__, "min_ship_length_m": 20.0})
     assert verdict_of(supported_world(small_craft=True), claim).verdict == "contradicted"
+
+
+def test_a_ship_at_berth_since_2018_is_not_one_docking_but_a_new_arrival_is() -> None:
+    world = supported_world()
+    laid_up = Call(date(2018, 10, 1), 120, 3)  # moored from October 2018 to late January 2019
+    v = verdict_of(replace(world, calls=(*world.calls, laid_up)))
+    assert v.verdict == "supported", v.reason
+    assert "(still there after it)" in v.reason
+    again = Call(date(2019, 6, 1), 20, 3)
+    assert verdict_of(replace(world, calls=(*world.calls, laid_up, again))).verdict == (
+        "contradicted"
+    )
 
 
 def test_a_cloudy_archive_cannot_show_absence() -> None:

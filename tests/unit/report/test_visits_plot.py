@@ -27,7 +27,7 @@ def test_the_timeline_draws_and_says_what_each_source_could_see() -> None:
     assert sorted(lanes) == ["local L2A", "other L1C"]
     assert lanes["other L1C"] == {date(2020, 1, 1): "seen"}  # a scene, none usable
     assert date(2019, 6, 1) not in lanes["local L2A"]  # the archive starts in 2020
-    assert "0 in the absence period" in visits_caption(verdict)
+    assert "0 arriving in the absence period" in visits_caption(verdict)
     html = str(visits_section([("b", png, visits_caption(verdict))]))
     assert "Visits at the piers" in html
     assert 'id="visits-b"' in html
