@@ -121,8 +121,8 @@ def visits_caption(verdict: Verdict) -> str:
     return (
         f"Visits of ships of at least {ev.min_length_m:.0f} m at the {ev.zone} zone: {n_abs} "
         f"arriving in the absence period {ev.absence[0]}..{ev.absence[1]} (shaded blue), "
-        f"{n_win} in the window (shaded orange); last before {ev.absence[0]}: {before}. Bars at the top: the "
-        f"chance each month of seeing a {ev.visit_days:g}-day visit (dashed: the "
+        f"{n_win} in the window (shaded orange); last before {ev.absence[0]}: {before}. "
+        f"Bars at the top: the chance each month of seeing a {ev.visit_days:g}-day visit (dashed: the "
         f"{verdict.claim} threshold per quarter). Lanes: months each source saw clear (dark), "
         "saw only cloud or unreadable scenes (light), or had no scene at all (hatched)."
     )
