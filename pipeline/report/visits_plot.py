@@ -119,10 +119,11 @@ def visits_caption(verdict: Verdict) -> str:
     n_abs, n_win = len(ev.arrivals(*ev.absence)), len(ev.in_period(*ev.window))
     before = ev.last_before.label() if ev.last_before is not None else "none seen"
     return (
-        f"Visits of ships of at least {ev.min_length_m:.0f} m at the {ev.zone} zone: {n_abs} "
-        f"arriving in the absence period {ev.absence[0]}..{ev.absence[1]} (shaded blue), "
-        f"{n_win} in the window (shaded orange); last before {ev.absence[0]}: {before}. "
-        f"Bars at the top: the chance each month of seeing a {ev.visit_days:g}-day visit (dashed: the "
-        f"{verdict.claim} threshold per quarter). Lanes: months each source saw clear (dark), "
-        "saw only cloud or unreadable scenes (light), or had no scene at all (hatched)."
+        f"Visits of ships of at least {ev.min_length_m:.0f} m at the {ev.zone} zone: "
+        f"{n_abs} arriving in the absence period {ev.absence[0]}..{ev.absence[1]} "
+        f"(shaded blue), {n_win} in the window (shaded orange); last before "
+        f"{ev.absence[0]}: {before}. Bars at the top: the chance each month of seeing a "
+        f"{ev.visit_days:g}-day visit (dashed: the {verdict.claim} threshold per quarter). "
+        "Lanes: months each source saw clear (dark), saw only cloud or unreadable scenes "
+        "(light), or had no scene at all (hatched)."
     )
