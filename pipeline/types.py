@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 AoiKind = Literal["port", "rail"]
+ProductLevel = Literal["L2A", "L1C"]
+PRODUCT_LEVELS: tuple[ProductLevel, ...] = ("L2A", "L1C")
 REFLECTANCE_BANDS: tuple[str, ...] = ("blue", "green", "red", "nir", "swir16")
 
 
@@ -115,10 +117,15 @@ class Scene:
     """True for scenes written by ``rasonwatch simulate``."""
     properties: Mapping[str, object] = field(default_factory=dict)
     """Raw STAC properties kept for provenance (never trusted as markup)."""
+    level: ProductLevel = "L2A"
+    """Product level: ``L2A`` (surface reflectance with SCL) or ``L1C`` (top of atmosphere,
+    no SCL: what ESA made globally before December 2018)."""
 
     def __post_init__(self) -> None:
         if self.datetime.tzinfo is None:
             raise ValueError(f"scene {self.id!r}: datetime must be timezone-aware")
+        if self.level not in PRODUCT_LEVELS:
+            raise ValueError(f"scene {self.id!r}: level {self.level!r} is not L2A or L1C")
         object.__setattr__(self, "assets", MappingProxyType(dict(self.assets)))
         object.__setattr__(self, "properties", MappingProxyType(dict(self.properties)))
 
@@ -246,6 +253,9 @@ class Observation:
     low_confidence: str | None = None
     """Why the numbers are not to be trusted (an unreliable co-registration), or None.
     ``evaluate`` leaves such rows out and says how many."""
+    product_level: ProductLevel | None = None
+    """The product level of the scene the numbers come from (``L2A`` or ``L1C``; None when
+    not recorded). A series never mixes levels: ``evaluate`` tests one level at a time."""
     zone: str | None = None
     """None for the AOI's own row (the ``observations`` table); a yard zone's name for a row
     of the ``zone_observations`` table (railcars per zone, keyed by AOI, scene, detector

@@ -12,14 +12,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
+from pipeline.claims.marks import ship_marks, zone_names
 from pipeline.claims.parse import Claim, load_claims
 from pipeline.claims.registration import file_sha256
 from pipeline.claims.rules import evaluate_claims
 from pipeline.claims.verdict import Verdict
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import DEFAULT_AOI_DIR, PROJECT_ROOT
 from pipeline.errors import StoreError
+from pipeline.geo.aoi import load_aoi
 from pipeline.store.results import Store
-from pipeline.types import Observation
+from pipeline.types import Aoi, Observation
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,26 @@ def choose_version(versions: list[str], current: str) -> str | None:
     return versions[-1] if versions else None
 
 
-def evaluate_store(db: Path, claims_path: Path = DEFAULT_CLAIMS) -> Evaluation:
+def visit_aois(claims: tuple[Claim, ...], aoi_dir: Path) -> dict[str, Aoi]:
+    """The AOIs of the visits claims whose files are in ``aoi_dir`` (their zones)."""
+    out = {}
+    for cid in sorted({c.aoi for c in claims if c.test == "visits"}):
+        path = aoi_dir / f"{cid}.geojson"
+        if path.is_file():
+            out[cid] = load_aoi(path)
+        else:
+            log.warning("no AOI file %s: visits of %s cannot be placed in zones", path, cid)
+    return out
+
+
+def evaluate_store(
+    db: Path, claims_path: Path = DEFAULT_CLAIMS, *, aoi_dir: Path = DEFAULT_AOI_DIR
+) -> Evaluation:
     """Load the claims, read the store, and test every claim.
 
     The claims file is read first, so a bad one is refused before the store is touched.
+    Visits claims read the ship detections too, placed in the zones of their AOI's file in
+    ``aoi_dir``.
 
     Raises:
         InvalidClaimsError: the claims file is missing or invalid.
@@ -102,10 +120,15 @@ def evaluate_store(db: Path, claims_path: Path = DEFAULT_CLAIMS) -> Evaluation:
             )
         rows = store.observations(detector_version=version) if version is not None else []
         zone_rows = store.zone_observations(detector_version=version) if version else []
+        aois = visit_aois(claims, aoi_dir)
+        detections = store.detection_rows(detector_version=version) if aois and version else []
+    marks = ship_marks(detections, aois)
     verdicts = [
         v
         if v.registration is None
         else replace(v, registration=replace(v.registration, claims_sha256=digest))
-        for v in evaluate_claims(claims, [*rows, *zone_rows])
+        for v in evaluate_claims(
+            claims, [*rows, *zone_rows], ships=marks, aoi_zones=zone_names(aois)
+        )
     ]
     return Evaluation(claims, tuple(verdicts), tuple(rows), version, db)

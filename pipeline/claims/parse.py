@@ -18,11 +18,11 @@ from typing import Any, Final, Literal
 from pipeline.claims.series import Metric
 from pipeline.errors import RasonWatchError
 
-TestKind = Literal["rate-ratio", "presence"]
+TestKind = Literal["rate-ratio", "presence", "visits"]
 Direction = Literal["increase", "decrease"]
 
 METRICS: Final[tuple[Metric, ...]] = ("ships", "railcar_equivalents")
-TESTS: Final[tuple[TestKind, ...]] = ("rate-ratio", "presence")
+TESTS: Final[tuple[TestKind, ...]] = ("rate-ratio", "presence", "visits")
 DIRECTIONS: Final[tuple[Direction, ...]] = ("increase", "decrease")
 #: Default windows: the months before the 2023-11-29 report, against the years before.
 DEFAULT_BASELINE: Final = (date(2019, 1, 1), date(2023, 6, 30))
@@ -49,7 +49,9 @@ class Claim:
     metric: Metric
     """``ships`` or ``railcar_equivalents``."""
     test: TestKind = "rate-ratio"
-    """``rate-ratio`` (a spike) or ``presence`` (first time since)."""
+    """``rate-ratio`` (a spike), ``visits`` (first time since: visits at the piers) or
+    ``presence`` (first time since, as any ship in any clear scene: the rule before
+    issue 17)."""
     direction: Direction = "increase"
     """The change claimed."""
     baseline: tuple[date, date] = DEFAULT_BASELINE
@@ -70,6 +72,17 @@ class Claim:
     """Presence test: share of baseline scenes showing it that still counts as "none"."""
     min_baseline_coverage: float = 0.8
     """Presence test: share of baseline months with a clear scene needed to claim absence."""
+    harbour_zone: str = "harbour"
+    """Visits test: the AOI zone whose ships make visits (the piers, not the anchorage)."""
+    min_ship_length_m: float = 90.0
+    """Visits test: the shortest ship that makes a visit, metres (small craft are shorter)."""
+    min_detection_chance: float = 0.9
+    """Visits test: the chance of having seen a visit needed in every quarter of the
+    absence period (and, for a contradiction by absence, in the window)."""
+    visit_days: float = 3.0
+    """Visits test: the typical length of a visit, days (a short port call)."""
+    visits_per_month: float = 1.0
+    """Visits test: the rate of visits that the chance of having seen one assumes."""
     zone: str | None = None
     """A yard zone of the AOI (``tumangang-yard``): the claim is tested on that zone's own
     series (``zone_observations``); None tests the AOI total. Railcar claims only."""
@@ -97,6 +110,10 @@ class Claim:
             raise InvalidClaimsError(f"{where}: zone is for railcar_equivalents claims only")
         if self.zone is not None and not CLAIM_ID.fullmatch(self.zone):
             raise InvalidClaimsError(f"{where}: zone must match {CLAIM_ID.pattern}")
+        if not CLAIM_ID.fullmatch(self.harbour_zone):
+            raise InvalidClaimsError(f"{where}: harbour_zone must match {CLAIM_ID.pattern}")
+        if self.test == "visits" and self.metric != "ships":
+            raise InvalidClaimsError(f"{where}: the visits test is for ships claims only")
         if self.group is not None and not CLAIM_ID.fullmatch(self.group):
             raise InvalidClaimsError(f"{where}: group must match {CLAIM_ID.pattern}")
         for name, (start, end) in (("baseline", self.baseline), ("window", self.window)):
@@ -112,6 +129,10 @@ class Claim:
             ("max_baseline_presence", 0.0 <= self.max_baseline_presence < 1.0, "in [0, 1)"),
             ("min_baseline_coverage", 0.0 <= self.min_baseline_coverage <= 1.0, "in [0, 1]"),
             ("presence_min", self.presence_min > 0.0, "above 0"),
+            ("min_ship_length_m", 0.0 <= self.min_ship_length_m < 1000.0, "in [0, 1000)"),
+            ("min_detection_chance", 0.0 < self.min_detection_chance < 1.0, "in (0, 1)"),
+            ("visit_days", 0.0 < self.visit_days <= 90.0, "in (0, 90]"),
+            ("visits_per_month", 0.0 < self.visits_per_month <= 100.0, "in (0, 100]"),
         )
         for name, ok, rule in checks:
             if not ok:
@@ -134,6 +155,11 @@ _OPTIONAL: Final = (
     "min_baseline_coverage",
     "zone",
     "group",
+    "harbour_zone",
+    "min_ship_length_m",
+    "min_detection_chance",
+    "visit_days",
+    "visits_per_month",
 )
 
 
@@ -195,7 +221,7 @@ def _claim(cid: str, body: Any, where: str) -> Claim:
     kwargs: dict[str, Any] = {"id": cid}
     for key in ("quote", "source", "aoi"):
         kwargs[key] = _text(body[key], f"{at}.{key}")
-    for key in ("zone", "group"):
+    for key in ("zone", "group", "harbour_zone"):
         if key in body:
             kwargs[key] = _text(body[key], f"{at}.{key}")
     kwargs["metric"] = _choice(body["metric"], METRICS, f"{at}.metric")
@@ -209,7 +235,14 @@ def _claim(cid: str, body: Any, where: str) -> Claim:
     for key in ("min_clear_fraction", "margin", "alpha", "presence_min"):
         if key in body:
             kwargs[key] = _number(body[key], f"{at}.{key}")
-    for key in ("max_baseline_presence", "min_baseline_coverage"):
+    for key in (
+        "max_baseline_presence",
+        "min_baseline_coverage",
+        "min_ship_length_m",
+        "min_detection_chance",
+        "visit_days",
+        "visits_per_month",
+    ):
         if key in body:
             kwargs[key] = _number(body[key], f"{at}.{key}")
     if "min_n" in body:

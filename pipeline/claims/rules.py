@@ -25,7 +25,12 @@ describe that season-matched comparison; the full and 2019 baselines are sensiti
 lines in ``rule.baselines``. Rule 1 (scenes as independent draws) is kept in
 :mod:`pipeline.claims.legacy` for ``bench verdicts``.
 
-Verdict rules for ``test = "presence"`` ("the first time since 2018"): a scene *shows*
+Verdict rules for ``test = "visits"`` ("the first time since 2018", issue 17; the seed's
+claim): ships of ``min_ship_length_m`` in ``harbour_zone`` linked into visits at the piers,
+with the chance of having seen a visit in every quarter; the rules are in
+:mod:`pipeline.claims.visits`.
+
+Verdict rules for ``test = "presence"`` (the rule before issue 17): a scene *shows*
 the thing when its metric reaches ``presence_min`` (default 1 ship). With exact 95 %
 intervals on the share of clear scenes showing it, tolerance T (``max_baseline_presence``,
 default 0.10, the share a detector's false alarms and brief visits can explain) and
@@ -47,6 +52,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -68,6 +74,14 @@ from pipeline.claims.stats import (
     proportion,
 )
 from pipeline.claims.verdict import Verdict, VerdictLabel
+from pipeline.claims.visits import (
+    VISITS_RULE_VERSION,
+    ShipMark,
+    VisitsParams,
+    measure_visits,
+    months_between,
+    visits_rule,
+)
 from pipeline.types import Observation
 
 FloatArray = NDArray[np.float64]
@@ -78,12 +92,24 @@ SEED: Final = 20231129
 
 
 def evaluate_claims(
-    claims: Iterable[Claim], observations: Sequence[Observation], *, seed: int = SEED
+    claims: Iterable[Claim],
+    observations: Sequence[Observation],
+    *,
+    seed: int = SEED,
+    ships: Sequence[ShipMark] = (),
+    aoi_zones: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Verdict]:
     """A verdict for each claim, from the stored observations, with the joint verdict of
-    each ``group`` on its parts (:mod:`pipeline.claims.groups`)."""
+    each ``group`` on its parts (:mod:`pipeline.claims.groups`).
+
+    ``ships`` are the ship detections the visits test links into visits; ``aoi_zones``
+    names each AOI's zones (None: not checked), so a visits claim naming a zone its AOI
+    does not have is inconclusive rather than silently empty.
+    """
     claims = tuple(claims)
-    verdicts = [evaluate_claim(c, observations, seed=seed) for c in claims]
+    verdicts = [
+        evaluate_claim(c, observations, seed=seed, ships=ships, aoi_zones=aoi_zones) for c in claims
+    ]
     return with_joint_verdicts(claims, verdicts)
 
 
@@ -123,21 +149,61 @@ def refuse_mixed_references(verdict: Verdict, references: Mapping[str | None, in
 
 
 def evaluate_claim(
-    claim: Claim, observations: Sequence[Observation], *, seed: int = SEED
+    claim: Claim,
+    observations: Sequence[Observation],
+    *,
+    seed: int = SEED,
+    ships: Sequence[ShipMark] = (),
+    aoi_zones: Mapping[str, frozenset[str]] | None = None,
 ) -> Verdict:
     """Test one claim against the observations (the rules are in the module docstring);
     never on a series whose rows were measured against different references."""
-    verdict = _evaluate(claim, observations, seed=seed)
+    if claim.test == "visits":
+        verdict = _evaluate_visits(claim, observations, ships, aoi_zones)
+    else:
+        verdict = _evaluate(claim, observations, seed=seed)
     references = references_of(observations, claim.aoi)
+    versions = {"rate-ratio": RULE_VERSION, "visits": VISITS_RULE_VERSION}
     registration = Registration(
-        rule_version=RULE_VERSION if claim.test == "rate-ratio" else PRESENCE_RULE_VERSION,
+        rule_version=versions.get(claim.test, PRESENCE_RULE_VERSION),
         baseline=claim.baseline,
         window=claim.window,
         season_matched=matched_ranges(claim.window, claim.baseline),
         reference_ids=tuple(sorted(str(r) for r in references if r is not None)),
     )
     verdict = replace(verdict, registration=registration)
-    return refuse_mixed_references(verdict, references)
+    return refuse_mixed_levels(
+        refuse_mixed_references(verdict, references), levels_of(observations, claim.aoi)
+    )
+
+
+def levels_of(observations: Sequence[Observation], aoi: str) -> dict[str, int]:
+    """How many rows of ``aoi`` stored ``ok`` were measured on each product level (rows
+    without a recorded level are Level-2A: nothing else could be stored before schema 6)."""
+    counts: dict[str, int] = {}
+    for o in observations:
+        if o.aoi == aoi and o.zone is None and o.status == "ok":
+            level = o.product_level or "L2A"
+            counts[level] = counts.get(level, 0) + 1
+    return counts
+
+
+def refuse_mixed_levels(verdict: Verdict, levels: Mapping[str, int]) -> Verdict:
+    """``verdict``, made inconclusive with a note when its series mixes product levels
+    (Level-1C top-of-atmosphere numbers are another instrument than Level-2A ones)."""
+    if len(levels) < 2:
+        return verdict
+    mix = ", ".join(f"{n} {level} rows" for level, n in sorted(levels.items()))
+    return replace(
+        verdict,
+        verdict="inconclusive",
+        reason=f"not evaluated: the series mixes product levels ({mix})",
+        notes=(
+            *verdict.notes,
+            f"the series mixes product levels ({mix}); they are different instruments and "
+            "are never pooled silently",
+        ),
+    )
 
 
 def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -> Verdict:
@@ -180,6 +246,58 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
         presence_baseline=p_base,
         presence_test=p_test,
     )
+
+
+def _evaluate_visits(
+    claim: Claim,
+    observations: Sequence[Observation],
+    ships: Sequence[ShipMark],
+    aoi_zones: Mapping[str, frozenset[str]] | None,
+) -> Verdict:
+    """The visits test (:mod:`pipeline.claims.visits`) on the claim's clear scenes."""
+    series = clear_series(
+        observations,
+        aoi=claim.aoi,
+        metric="ships",
+        min_clear_fraction=claim.min_clear_fraction,
+    )
+    absence = (claim.baseline[0], claim.window[0] - timedelta(days=1))
+    params = VisitsParams(
+        absence=absence,
+        window=claim.window,
+        zone=claim.harbour_zone,
+        min_length_m=claim.min_ship_length_m,
+        min_detection_chance=claim.min_detection_chance,
+        visit_days=claim.visit_days,
+        visits_per_month=claim.visits_per_month,
+    )
+    marks = [m for m in ships if m.aoi == claim.aoi]
+    evidence = measure_visits(series.dates, series.scene_ids, marks, params)
+    label, reason = visits_rule(evidence, min_detection_chance=claim.min_detection_chance)
+    known = None if aoi_zones is None else aoi_zones.get(claim.aoi, frozenset())
+    if known is not None and claim.harbour_zone not in known:
+        label, reason = (
+            "inconclusive",
+            (
+                f"AOI {claim.aoi!r} has no zone {claim.harbour_zone!r} "
+                f"(zones: {', '.join(sorted(known)) or 'none'}); set harbour_zone"
+            ),
+        )
+    n_absence = int(np.count_nonzero(series.between(*absence)))
+    test = series.values[series.between(*claim.window)]
+    common = _common_fields(claim, series, series_onset(claim, series), n_absence, test, None)
+    months_absence = len(months_between(*absence))
+    months_window = len(months_between(*claim.window))
+    common["baseline_mean"] = len(evidence.arrivals(*absence)) / months_absence
+    common["test_mean"] = len(evidence.in_period(*claim.window)) / months_window
+    notes = list(common["notes"])
+    if evidence.n_small or evidence.n_outside:
+        notes.append(
+            f"ships left out: {evidence.n_small} in the {claim.harbour_zone} shorter than "
+            f"{claim.min_ship_length_m:.0f} m, {evidence.n_outside} of that length outside it"
+        )
+    common["notes"] = tuple(notes)
+    return Verdict(**common, verdict=label, p_value=None, reason=reason, visits=evidence)
 
 
 def _evidence_notes(evidence: Evidence) -> list[str]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.claims.changepoint import Onset
 from pipeline.claims.evidence import Evidence
 from pipeline.claims.registration import Registration
 from pipeline.claims.stats import Proportion
+
+if TYPE_CHECKING:
+    from pipeline.claims.visits import VisitEvidence
 
 VerdictLabel = Literal["supported", "contradicted", "inconclusive"]
 
@@ -90,6 +93,10 @@ class Verdict:
     """The claim's ``group`` key (parts of one sentence), if any."""
     group_verdict: VerdictLabel | None = None
     """The joint verdict of the group: supported only when every part is."""
+    visits: VisitEvidence | None = field(default=None, compare=False, repr=False)
+    """Visits claims: the visits seen at the piers and the chances of seeing one
+    (:mod:`pipeline.claims.visits`). ``baseline_mean`` and ``test_mean`` are then visits
+    seen per month in the absence period and in the window."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``evaluate --json`` object: the contract's fields first, then extras.
@@ -126,6 +133,7 @@ class Verdict:
             "group_verdict": self.group_verdict,
             "rule": None if ev is None else ev.to_json(),
             "registration": None if self.registration is None else self.registration.to_json(),
+            "visits": None if self.visits is None else self.visits.to_json(),
         }
 
 

@@ -79,21 +79,29 @@ def scenes(
     source: SourceOption = "earth-search",
     as_json: JsonOption = False,
 ) -> None:
-    """List the scenes over an AOI, de-duplicated across overlapping tiles."""
+    """List the scenes over an AOI, de-duplicated across overlapping tiles: the product of
+    each scene (collection and level) and the months the source has no scene for, or only
+    Level-1C."""
     from pipeline.cli.scene_table import print_scene_table
     from pipeline.geo.aoi import resolve_aoi
     from pipeline.geo.dates import parse_range
     from pipeline.sources import open_source
+    from pipeline.sources.gaps import product_gaps
     from pipeline.sources.summary import scene_summary
 
     settings = _settings()
     first, last = parse_range(start, end)
     area = resolve_aoi(aoi, settings.aoi_dir)
     found = open_source(source, settings).search(area, first, last)
+    gaps = product_gaps(found, first, last, source=source)
     if as_json:
         typer.echo(json.dumps([scene_summary(s) for s in found], indent=1))
+        for line in gaps.lines():
+            typer.echo(line, err=True)
     else:
         print_scene_table(found, title=f"{len(found)} scenes over {area.id}, {first} to {last}")
+        for line in gaps.lines():
+            typer.echo(line)
 
 
 @app.command()

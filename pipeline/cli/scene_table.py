@@ -14,12 +14,23 @@ from pipeline.types import Scene
 def print_scene_table(scenes: Sequence[Scene], *, title: str) -> None:
     """Print scenes as a table on stdout; simulated scenes are labelled SIMULATED."""
     table = Table(title=title)
-    for column in ("datetime (UTC)", "id", "platform", "tile", "baseline", "cloud %", "offset"):
+    columns = (
+        "datetime (UTC)",
+        "id",
+        "product",
+        "platform",
+        "tile",
+        "baseline",
+        "cloud %",
+        "offset",
+    )
+    for column in columns:
         table.add_column(column)
     for s in scenes:
         cells = (
             s.datetime.strftime("%Y-%m-%d %H:%M"),
             s.id + (" [SIMULATED]" if s.simulated else ""),
+            f"{s.level} {s.collection}".strip(),
             s.platform,
             s.tile,
             s.processing_baseline,

@@ -64,6 +64,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.config import BANDS, Settings
+from pipeline.detect.toa_mask import scl_from_toa
 from pipeline.errors import AoiOutsideSceneError, OffsetWarning, ReadError
 from pipeline.geo.projection import reproject
 from pipeline.geo.redaction import redact
@@ -280,7 +281,12 @@ def _outline(scene: Scene, aoi: Aoi) -> BaseGeometry:
 
 
 def _assemble(scene: Scene, aoi: Aoi, outline: BaseGeometry, reads: dict[str, BandRead]) -> Chip:
-    """One AOI's chip from its band reads: reflectance, SCL, ``valid``, offset check."""
+    """One AOI's chip from its band reads: reflectance, SCL, ``valid``, offset check.
+
+    A Level-1C scene has no SCL: its classification comes from the TOA bands
+    (:func:`pipeline.detect.toa_mask.scl_from_toa`), and the dark-water offset check, made
+    for surface reflectance, is not applied.
+    """
     grid = reads[BANDS[0]].grid
     for band, read in reads.items():
         if not read.grid.same_as(grid):
@@ -288,16 +294,19 @@ def _assemble(scene: Scene, aoi: Aoi, outline: BaseGeometry, reads: dict[str, Ba
                 f"scene {scene.id}: band {band} lies on another grid ({read.grid}) than "
                 f"{BANDS[0]} ({grid}); its assets are not one Sentinel-2 tile"
             )
-    has_data = np.logical_and.reduce([reads[b].has_data for b in BANDS])
+    has_data = np.logical_and.reduce([r.has_data for r in reads.values()])
     reflectance = np.empty((len(REFLECTANCE_BANDS), *grid.shape), dtype=np.float32)
     for i, band in enumerate(REFLECTANCE_BANDS):
         asset = scene.assets[band]
         values = reads[band].data * np.float32(asset.scale) + np.float32(asset.offset)
         reflectance[i] = np.where(reads[band].has_data, values, np.float32(np.nan))
-    scl = np.where(reads["scl"].has_data, reads["scl"].data, 0).astype(np.uint8)
     inside = geometry_mask([outline], out_shape=grid.shape, transform=grid.transform, invert=True)
     valid = has_data & inside
-    _apply_offset_check(scene, reflectance, scl, valid)
+    if scene.level == "L1C":
+        scl = scl_from_toa(np.nan_to_num(reflectance), has_data)
+    else:
+        scl = np.where(reads["scl"].has_data, reads["scl"].data, 0).astype(np.uint8)
+        _apply_offset_check(scene, reflectance, scl, valid)
     return Chip(
         scene_id=scene.id,
         aoi_id=aoi.id,
@@ -315,8 +324,13 @@ def read_chips(
     *,
     settings: Settings,
     sign: Callable[[str], str] = identity,
+    allow_l1c: bool = False,
 ) -> list[Chip]:
     """Read the windows of ``aois`` of ``blue, green, red, nir, swir16, scl`` from one scene.
+
+    A Level-1C scene is read only with ``allow_l1c`` (its chips then hold TOA reflectance and
+    a classification made from it): the detectors are calibrated on surface reflectance, so
+    the backfill refuses Level-1C rather than mixing it into a Level-2A series.
 
     Each band file is opened once for all the AOIs, so a file's header is fetched once per
     scene however many AOIs it serves. All or nothing: any AOI that cannot be read fails
@@ -327,12 +341,21 @@ def read_chips(
         aois: the AOIs (WGS84); one chip each, in order.
         settings: GDAL options, retries, threads.
         sign: called on each href just before every read attempt (the source's ``sign``).
+        allow_l1c: read a Level-1C scene (TOA) instead of refusing it.
 
     Raises:
         AoiOutsideSceneError: an AOI does not intersect the scene (footprint or raster).
-        ReadError: a band is missing or cannot be read, or the bands disagree on their grid.
+        ReadError: a band is missing or cannot be read, the bands disagree on their grid,
+            or the scene is Level-1C and ``allow_l1c`` is not set.
     """
-    missing = [b for b in BANDS if b not in scene.assets]
+    if scene.level != "L2A" and not allow_l1c:
+        raise ReadError(
+            f"scene {scene.id} is {scene.level} (top of atmosphere, no SCL): there is no "
+            "Level-1C read path yet (cloud mask without SCL, detectors calibrated for TOA), so "
+            "it is stored failed rather than mixed into the Level-2A series"
+        )
+    bands = BANDS if scene.level == "L2A" else tuple(b for b in BANDS if b != "scl")
+    missing = [b for b in bands if b not in scene.assets]
     if missing:
         raise ReadError(f"scene {scene.id} has no asset for {', '.join(missing)}")
     outlines = [_outline(scene, aoi) for aoi in aois]
@@ -351,11 +374,11 @@ def read_chips(
                 settings=settings,
                 sign=sign,
             )
-            for band in BANDS
+            for band in bands
         }
         reads = _gather(futures)
     return [
-        _assemble(scene, aoi, outline, {band: reads[band][i] for band in BANDS})
+        _assemble(scene, aoi, outline, {band: reads[band][i] for band in bands})
         for i, (aoi, outline) in enumerate(zip(aois, outlines, strict=True))
     ]
 
@@ -366,9 +389,10 @@ def read_chip(
     *,
     settings: Settings,
     sign: Callable[[str], str] = identity,
+    allow_l1c: bool = False,
 ) -> Chip:
     """Read the AOI window of ``blue, green, red, nir, swir16, scl`` from one scene.
 
     The one-AOI case of :func:`read_chips`, with the same arguments and errors.
     """
-    return read_chips(scene, [aoi], settings=settings, sign=sign)[0]
+    return read_chips(scene, [aoi], settings=settings, sign=sign, allow_l1c=allow_l1c)[0]

@@ -68,6 +68,7 @@ def render_report(data: ReportData, *, settings: Settings) -> str:
     from pipeline.report.page import page
     from pipeline.report.plots import SeriesPlot, series_png
     from pipeline.report.quicklooks import make_quicklooks, pick_scenes
+    from pipeline.report.visits_plot import visits_caption, visits_png
 
     ev = data.evaluation
     aoi_ids = list(dict.fromkeys([*(c.aoi for c in ev.claims), *(o.aoi for o in ev.observations)]))
@@ -121,7 +122,14 @@ def render_report(data: ReportData, *, settings: Settings) -> str:
         map_png(drawn, data.detections, onsets=onsets, clear_scenes=clear) if drawn else None
     )
     missing = [a for a in aoi_ids if a not in data.aois]
-    return page(data, series=series, looks=looks, map_png=map_image, missing_aois=missing)
+    visits = [
+        (c.id, visits_png(v, c, ev.observations), visits_caption(v))
+        for c, v in zip(ev.claims, ev.verdicts, strict=True)
+        if v.visits is not None
+    ]
+    return page(
+        data, series=series, looks=looks, map_png=map_image, missing_aois=missing, visits=visits
+    )
 
 
 def write_report(

@@ -67,6 +67,21 @@ def series_section(blocks: Sequence[tuple[str, str, bytes, str]]) -> Html:
     )
 
 
+def visits_section(blocks: Sequence[tuple[str, bytes, str]]) -> Html | None:
+    """The visits timelines of "first time since" claims: ``(claim id, png, caption)``."""
+    if not blocks:
+        return None
+    return el(
+        "section",
+        el("h2", "Visits at the piers"),
+        *(
+            figure(png, f"Visits timeline of {cid}", caption, fig_id=f"visits-{cid}")
+            for cid, png, caption in blocks
+        ),
+        id="visits",
+    )
+
+
 def quicklook_section(looks: Mapping[str, Sequence[Quicklook]], titles: Mapping[str, str]) -> Html:
     """Quicklooks per AOI, each with date, count and scene id."""
     parts: list[Html] = []
@@ -163,10 +178,14 @@ def method_section(data: ReportData) -> Html:
         "interval overlaps the baseline's end to the window's end. Contradicted: the whole "
         "interval lies below the margin. Otherwise inconclusive. Claims that are parts of one "
         "sentence get a joint verdict: supported only if every part is.",
-        "“First time since” is a presence test: the share of clear scenes with a ship in the "
-        "baseline (exact interval) must be at most 10%, the test window must show ships, and "
-        "the baseline's months must be covered by clear scenes; ships seen regularly in the "
-        "baseline contradict it.",
+        "“First time since” is measured as visits at the piers: ships of at least 90 m in the "
+        "harbour zone (not the anchorage, not small craft), linked across clear scenes into "
+        "visits (the same berth within 2 pixels, no clear scene without the ship in between). "
+        "Each month's clear scenes give the chance of seeing a visit of typical length (3 days "
+        "unless the claim sets another). Supported: no visit from 2019-01-01 to the window, "
+        "every quarter of that period seen with a chance of at least 0.9 of catching one (ships "
+        "calling once a month), and visits in the window. Contradicted: visits in that period. "
+        "Otherwise inconclusive, naming the months that could not be seen.",
         "The onset is found on the whole series, without the claim's windows: PELT change "
         "points on variance-stabilised values, the noise allowing for autocorrelation, the "
         "most significant rise reported, with a 95% interval from the single-change-point "
@@ -196,6 +215,7 @@ def page(
     looks: Mapping[str, Sequence[Quicklook]],
     map_png: bytes | None,
     missing_aois: Sequence[str],
+    visits: Sequence[tuple[str, bytes, str]] = (),
 ) -> str:
     """The whole HTML document."""
     titles = {a: (data.aois[a].name if a in data.aois else a) for a in looks}
@@ -238,6 +258,7 @@ def page(
             "div",
             verdict_section(data),
             series_section(series),
+            visits_section(visits),
             quicklook_section(looks, titles),
             map_section(map_png, missing_aois),
             method_section(data),

@@ -74,6 +74,7 @@ def failed(scene: Scene, aoi: Aoi, reason: str) -> SceneOutcome:
         status="failed",
         error=" ".join(reason.split())[:500],
         simulated=scene.simulated,
+        product_level=scene.level,
     )
     return SceneOutcome(observation, (), _provenance(scene, None))
 
@@ -102,7 +103,7 @@ def analyse_read(read: ChipRead, scene: Scene, aoi: Aoi, instrument: Instrument)
             result = analyse_chip(read.chip, scene, aoi, reference=reference)
     except Exception as exc:  # a bug or a pathological chip: record it, carry on
         return failed(scene, aoi, f"analysis failed: {one_line(exc)}")
-    observation = result.observation
+    observation = replace(result.observation, product_level=scene.level)
     if observation.error is not None:
         observation = replace(observation, error=" ".join(observation.error.split()))
     if observation.status == "ok" and reference is not None:

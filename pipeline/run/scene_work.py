@@ -165,8 +165,15 @@ def check_assets(scene: Scene) -> None:
     """Fail when ``scene`` lacks a band every chip needs.
 
     Raises:
-        MissingAssetError: an asset, or its href, is missing (named in the message).
+        MissingAssetError: an asset, or its href, is missing (named in the message), or the
+            scene is Level-1C (no SCL: there is no Level-1C read path in backfills).
     """
+    if scene.level != "L2A":
+        raise MissingAssetError(
+            f"scene {scene.id} is {scene.level} (top of atmosphere, no SCL): there is no "
+            "Level-1C read path yet (detectors are calibrated on surface reflectance), so it "
+            "is stored failed rather than mixed into the Level-2A series"
+        )
     missing = [band for band in BANDS if band not in scene.assets or not scene.assets[band].href]
     if missing:
         raise MissingAssetError(

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -38,9 +38,17 @@ from pipeline.errors import RasonWatchError
 from pipeline.geo.safe_paths import check_output_dir, join_inside
 from pipeline.simulate.cog import write_cog
 from pipeline.simulate.conditions import SCENE_COLUMNS, scene_conditions
-from pipeline.simulate.render import render_scene
+from pipeline.simulate.render import RenderedScene, render_scene
 from pipeline.simulate.scenario import Scenario
 from pipeline.simulate.stac import ASSETS, COLLECTION, catalog, collection, item
+from pipeline.simulate.stac_l1c import (
+    L1C_ASSETS,
+    L1C_COLLECTION,
+    l1c_collection,
+    l1c_id,
+    l1c_item,
+)
+from pipeline.simulate.toa import l1c_dn, products_of
 from pipeline.simulate.truth import (
     OBJECT_COLUMNS,
     TRUTH_COLUMNS,
@@ -112,45 +120,64 @@ def check_out(out: Path) -> None:
     check_output_dir(out.parent, what=f"the folder of --out {str(out)!r},")
 
 
-def _scene_job(scenario: Scenario, index: int, root: str) -> dict[str, Any]:
-    """Render one scene and write its COGs and item (runs in a worker process)."""
-    scene = render_scene(scenario, index)
+def _write_item(
+    scene: RenderedScene, root: str, *, collection_id: str, level: str
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Write one item's COGs and JSON; return the item, its flat copy and the bytes."""
+    assets = ASSETS if level == "L2A" else L1C_ASSETS
     item_id = scene.info.item_id
-    folder = join_inside(root, COLLECTION, item_id, what="item id")
+    folder = join_inside(root, collection_id, item_id, what="item id")
     folder.mkdir(parents=True, exist_ok=True)
     size = 0
-    for key, (stem, *_rest) in ASSETS.items():
+    for key, (stem, *_rest) in assets.items():
         transform = scene.transform if _rest[-1] == 10 else scene.transform_20m
         size += write_cog(
             folder / f"{stem}.tif",
-            scene.dn(key),
+            scene.dn(key) if level == "L2A" else l1c_dn(scene, key),
             transform,
             epsg=scene.epsg,
             categorical=key == "scl",
         )
-    local = {key: f"./{stem}.tif" for key, (stem, *_r) in ASSETS.items()}
+    local = {key: f"./{stem}.tif" for key, (stem, *_r) in assets.items()}
     links = [
         {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
         {"rel": "parent", "href": "../collection.json", "type": "application/json"},
         {"rel": "collection", "href": "../collection.json", "type": "application/json"},
     ]
-    doc = item(scene, local, links=links)
+    make = item if level == "L2A" else l1c_item
+    doc = make(scene, local, links=links)
     path = folder / f"{item_id}.json"
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    flat = item(
-        scene, {k: f"{COLLECTION}/{item_id}/{stem}.tif" for k, (stem, *_r) in ASSETS.items()}
+    flat = make(
+        scene, {k: f"{collection_id}/{item_id}/{stem}.tif" for k, (stem, *_r) in assets.items()}
     )
-    return {
-        "index": index,
-        "item": doc,
-        "flat": flat,
-        "truth": truth_rows(scene),
-        "objects": object_records(scene),
-        "zones": zone_rows(scene),
-        "object_rows": object_rows(scene),
-        "scene": [scene_conditions(scenario, index).row(scene.info.date.isoformat())],
-        "bytes": size + path.stat().st_size,
-    }
+    return doc, flat, size + path.stat().st_size
+
+
+def _scene_job(scenario: Scenario, index: int, root: str) -> dict[str, Any]:
+    """Render one scene and write its COGs and items (runs in a worker process): Level-2A,
+    Level-1C or both, as providers had them on its date (:func:`products_of`)."""
+    rendered = render_scene(scenario, index)
+    levels = products_of(rendered.info.date, scenario_start=scenario.start)
+    out: dict[str, Any] = {"index": index, "bytes": 0, "scene": [], "levels": levels}
+    for key in ("items", "flats", "truth", "objects", "zones", "object_rows"):
+        out[key] = []
+    for level in levels:
+        if level == "L2A":
+            scene, collection_id = rendered, COLLECTION
+        else:
+            info = replace(rendered.info, item_id=l1c_id(rendered))
+            scene, collection_id = replace(rendered, info=info), L1C_COLLECTION
+        doc, flat, size = _write_item(scene, root, collection_id=collection_id, level=level)
+        out["items"].append((collection_id, doc))
+        out["flats"].append(flat)
+        out["bytes"] += size
+        out["truth"] += truth_rows(scene)
+        out["objects"] += object_records(scene)
+        out["zones"] += zone_rows(scene)
+        out["object_rows"] += object_rows(scene)
+        out["scene"].append(scene_conditions(scenario, index).row(scene.info.date.isoformat()))
+    return out
 
 
 def _run(
@@ -225,8 +252,11 @@ def write_archive(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         (tmp / COLLECTION).mkdir()
+        (tmp / L1C_COLLECTION).mkdir()
         results = sorted(_run(scenario, tmp, workers, progress), key=lambda r: int(r["index"]))
         _write_indexes(scenario, tmp, results)
+        if not any((tmp / L1C_COLLECTION).iterdir()):
+            (tmp / L1C_COLLECTION).rmdir()  # archives that start after Level-1C-only years
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
         tmp.chmod(0o755)  # mkdtemp made it private; the archive is meant to be served
         _replace(tmp, out)
@@ -248,14 +278,23 @@ def _write_indexes(scenario: Scenario, root: Path, results: list[dict[str, Any]]
         "SIMULATED Sentinel-2 L2A scenes over Rajin port and the Tumangang-Khasan railhead, "
         f"written by `rasonwatch simulate` (seed {scenario.seed}). Not real imagery."
     )
-    items = [r["item"] for r in results]
-    (root / "catalog.json").write_text(json.dumps(catalog(description, scenario.seed), indent=1))
-    (root / COLLECTION / "collection.json").write_text(
-        json.dumps(collection(items, description), indent=1)
+    by_collection: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        for cid, doc in r["items"]:
+            by_collection.setdefault(cid, []).append(doc)
+    names = [c for c in (COLLECTION, L1C_COLLECTION) if c in by_collection]
+    (root / "catalog.json").write_text(
+        json.dumps(catalog(description, scenario.seed, collections=names), indent=1)
     )
+    for cid in names:
+        doc = collection(by_collection[cid], description)
+        (root / cid / "collection.json").write_text(
+            json.dumps(doc if cid == COLLECTION else l1c_collection(doc), indent=1)
+        )
     with (root / "items.ndjson").open("w", encoding="utf-8") as f:
         for r in results:
-            f.write(json.dumps(r["flat"], separators=(",", ":")) + "\n")
+            for flat in r["flats"]:
+                f.write(json.dumps(flat, separators=(",", ":")) + "\n")
     with (root / "truth.csv").open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(TRUTH_COLUMNS))
         writer.writeheader()

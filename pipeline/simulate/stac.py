@@ -77,7 +77,8 @@ def scl_statistics(scl: NDArray[np.uint8]) -> dict[str, float]:
     return stats
 
 
-def _asset(key: str, href: str, scene: RenderedScene, offset: bool) -> dict[str, Any]:
+def asset_doc(key: str, href: str, scene: RenderedScene, *, offset: bool) -> dict[str, Any]:
+    """One asset of an item: href, type, eo/raster bands, grid (offset -0.1 if ``offset``)."""
     _, title, esa, centre, fwhm, gsd = ASSETS[key]
     rows, cols = scene.shape if gsd == 10 else (scene.shape[0] // 2, scene.shape[1] // 2)
     transform = scene.transform if gsd == 10 else scene.transform_20m
@@ -171,7 +172,7 @@ def item(
         "properties": properties,
         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
         "links": [dict(link) for link in links],
-        "assets": {key: _asset(key, hrefs[key], scene, offset) for key in ASSETS},
+        "assets": {key: asset_doc(key, hrefs[key], scene, offset=offset) for key in ASSETS},
         "bbox": [min(lons), min(lats), max(lons), max(lats)],
         "stac_extensions": EXTENSIONS,
         "collection": COLLECTION,
@@ -214,7 +215,9 @@ def collection(items: Sequence[Mapping[str, Any]], description: str) -> dict[str
     }
 
 
-def catalog(description: str, seed: int) -> dict[str, Any]:
+def catalog(
+    description: str, seed: int, *, collections: Sequence[str] = (COLLECTION,)
+) -> dict[str, Any]:
     """The root catalog (``catalog.json``); marks the folder as a rasonwatch archive and
     names the renderer that wrote it (:func:`pipeline.simulate.renderer.renderer_digest`)."""
     return {
@@ -225,7 +228,10 @@ def catalog(description: str, seed: int) -> dict[str, Any]:
         "description": description,
         "links": [
             {"rel": "root", "href": "./catalog.json", "type": "application/json"},
-            {"rel": "child", "href": f"./{COLLECTION}/collection.json", "type": "application/json"},
+            *(
+                {"rel": "child", "href": f"./{c}/collection.json", "type": "application/json"}
+                for c in collections
+            ),
         ],
         "rasonwatch:simulated": True,
         "rasonwatch:seed": seed,

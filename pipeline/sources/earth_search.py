@@ -1,11 +1,17 @@
-"""Element84 Earth Search v1: ``sentinel-2-c1-l2a``, falling back to ``sentinel-2-l2a``.
+"""Element84 Earth Search v1: the best product of each date.
 
-Collection 1 (``sentinel-2-c1-l2a``) is ESA's consistent reprocessing, with trustworthy
-``raster:bands`` scale/offset. The older ``sentinel-2-l2a`` collection is searched only when
-Collection 1 returns nothing for the range, or errors; its offset metadata is known to be
-wrong on some items (see :mod:`.offsets`). The fallback is per search, not per date: when
-Collection 1 returns *some* items for a range, gaps in it are not filled from the old
-collection, so that one time series never mixes the two processings.
+For every date of a search, in order of preference:
+
+1. ``sentinel-2-c1-l2a``: ESA's consistent reprocessing, with trustworthy ``raster:bands``
+   scale/offset (it starts around November 2019);
+2. ``sentinel-2-l2a``, for the dates Collection 1 lacks only: its offset metadata is known to
+   be wrong on some items (see :mod:`.offsets`), so it never replaces a Collection 1 scene;
+3. ``sentinel-2-l1c``, for the dates with no Level-2A at all (ESA made Level-2A globally
+   only from December 2018): ``level="L1C"`` scenes, top of atmosphere and without SCL
+   (Earth Search's Level-1C assets are JPEG 2000 in a requester-pays bucket).
+
+Each scene keeps its collection and level, so a series can tell them apart
+(:func:`pipeline.sources.gaps.product_gaps` summarises which dates came from where).
 """
 
 from __future__ import annotations
@@ -24,6 +30,21 @@ log = logging.getLogger(__name__)
 EARTH_SEARCH_URL: Final = "https://earth-search.aws.element84.com/v1"
 PRIMARY_COLLECTION: Final = "sentinel-2-c1-l2a"
 FALLBACK_COLLECTION: Final = "sentinel-2-l2a"
+L1C_COLLECTION: Final = "sentinel-2-l1c"
+
+
+def fill_gaps(first: Found, then: Found) -> Found:
+    """``first``'s scenes, plus ``then``'s on the UTC dates ``first`` has none (pure)."""
+    have = {s.date_key for s in first.scenes}
+    added = [s for s in then.scenes if s.date_key not in have]
+    footprints = dict(first.footprints)
+    footprints.update({s.id: then.footprints[s.id] for s in added if s.id in then.footprints})
+    return Found(
+        [*first.scenes, *added],
+        footprints,
+        first.raw_count + then.raw_count,
+        [*first.skipped, *then.skipped],
+    )
 
 
 class EarthSearchSource:
@@ -32,8 +53,10 @@ class EarthSearchSource:
     Args:
         url: API root.
         collections: searched first (default ``sentinel-2-c1-l2a``).
-        fallback_collections: searched when the first returns no items or errors
-            (default ``sentinel-2-l2a``; empty disables the fallback).
+        fallback_collections: fill the dates the first lacks (default ``sentinel-2-l2a``;
+            empty disables it).
+        l1c_collections: fill the dates no Level-2A collection has (default
+            ``sentinel-2-l1c``; empty disables it).
         page_size: items per page.
         max_items: stop paging after this many items (None: every page).
     """
@@ -46,11 +69,13 @@ class EarthSearchSource:
         *,
         collections: Sequence[str] = (PRIMARY_COLLECTION,),
         fallback_collections: Sequence[str] = (FALLBACK_COLLECTION,),
+        l1c_collections: Sequence[str] = (L1C_COLLECTION,),
         page_size: int | None = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
     ) -> None:
         self.collections = tuple(collections)
         self.fallback_collections = tuple(fallback_collections)
+        self.l1c_collections = tuple(l1c_collections)
         self.api = StacApiSource(
             url,
             name=self.name,
@@ -64,38 +89,46 @@ class EarthSearchSource:
         return href
 
     def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
-        """Collection 1 scenes over ``aoi``, or the fallback collection's when it has none.
+        """The best product of each date over ``aoi`` (module docstring).
 
         Raises:
             InvalidDateRangeError: ``end`` is before ``start``.
-            SourceError: both collections error (the message names both reasons).
+            SourceError: every Level-2A collection errors (the message names each reason).
         """
-        primary_error: SourceError | None = None
-        try:
-            found: Found | None = self.api.find(aoi, start, end, collections=self.collections)
-        except SourceError as exc:
-            primary_error, found = exc, None
-        if found is not None and found.raw_count:
-            warn_skipped(found, where=f"earth-search {','.join(self.collections)}")
-            return self.api.finish(found, aoi, start, end)
-        if not self.fallback_collections:
-            if primary_error is not None:
-                raise primary_error
-            return []
-        reason = str(primary_error) if primary_error else "no items"
-        log.info(
-            "earth-search: %s gave %s for %s..%s; falling back to %s",
-            ",".join(self.collections),
-            reason,
-            start,
-            end,
-            ",".join(self.fallback_collections),
-        )
-        try:
-            fallback = self.api.find(aoi, start, end, collections=self.fallback_collections)
-        except SourceError as exc:
-            if primary_error is None:
-                raise
-            raise SourceError(f"{primary_error}; fallback also failed: {exc}") from exc
-        warn_skipped(fallback, where=f"earth-search {','.join(self.fallback_collections)}")
-        return self.api.finish(fallback, aoi, start, end)
+        found: Found | None = None
+        errors: list[SourceError] = []
+        for collections in (self.collections, self.fallback_collections):
+            if not collections:
+                continue
+            try:
+                more = self.api.find(aoi, start, end, collections=collections)
+            except SourceError as exc:
+                log.warning("earth-search: %s failed: %s", ",".join(collections), exc)
+                errors.append(exc)
+                continue
+            warn_skipped(more, where=f"earth-search {','.join(collections)}")
+            if found is not None and more.scenes:
+                filled = len(fill_gaps(found, more).scenes) - len(found.scenes)
+                log.info(
+                    "earth-search: %d dates of %s..%s filled from %s",
+                    filled,
+                    start,
+                    end,
+                    ",".join(collections),
+                )
+            found = more if found is None else fill_gaps(found, more)
+        if found is None:
+            if not errors:
+                return []
+            reasons = "; fallback also failed: ".join(str(e) for e in errors)
+            raise SourceError(reasons) from errors[-1]
+        if self.l1c_collections:
+            try:
+                l1c = self.api.find(
+                    aoi, start, end, collections=self.l1c_collections, allow_l1c=True
+                )
+            except SourceError as exc:
+                log.warning("earth-search: no Level-1C fill (%s)", exc)
+            else:
+                found = fill_gaps(found, l1c)
+        return self.api.finish(found, aoi, start, end)

@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import SourceError
 from pipeline.sources.base import check_range
-from pipeline.sources.dedupe import dedupe
+from pipeline.sources.dedupe import dedupe, prefer_l2a
 from pipeline.sources.normalise import item_footprint
 from pipeline.sources.stac_api import collect, warn_skipped
 from pipeline.types import Aoi, Scene
@@ -225,9 +225,9 @@ class LocalSource:
             if footprint is not None and not footprint.intersects(aoi.geometry):
                 continue
             chosen.append(item)
-        found = collect(iter(chosen), source=self.name)
+        found = collect(iter(chosen), source=self.name, allow_l1c=True)
         warn_skipped(found, where=f"local source {self.root}")
-        return dedupe(found.scenes, aoi, footprints=found.footprints)
+        return dedupe(prefer_l2a(found.scenes), aoi, footprints=found.footprints)
 
     def sign(self, href: str) -> str:
         """Identity: local files need no signing."""

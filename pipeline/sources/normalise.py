@@ -16,8 +16,11 @@ CDSE (STAC 1.1)        B02_10m ... B11_20m SCL_20m ``raster:scale``/``raster:off
 simulator              Earth Search c1 keys        ``raster:bands``
 =====================  ==========================  =========================================
 
-Level-1C items, non-Sentinel-2 items and items missing a band, a datetime or a projection
-raise :class:`~pipeline.errors.SceneMetadataError` naming the item and what is missing.
+Level-1C items become :class:`Scene` objects with ``level="L1C"`` only when asked
+(``allow_l1c``, for the dates where no Level-2A exists); otherwise they are refused naming
+what they lack (an SCL asset and surface reflectance). Non-Sentinel-2 items and items
+missing a band, a datetime or a projection raise :class:`~pipeline.errors.SceneMetadataError`
+naming the item and what is missing.
 With ``incomplete=True`` an item whose only fault is a missing band asset (or href) still
 becomes a :class:`Scene`, without that band: reading it then fails with the reason, so the
 scene is stored ``failed`` instead of vanishing from the search.
@@ -223,11 +226,17 @@ def _href(asset: Mapping[str, Any]) -> str | None:
 
 
 def _band_assets(
-    item_id: str, assets: Mapping[str, Mapping[str, Any]], *, incomplete: bool = False
+    item_id: str,
+    assets: Mapping[str, Mapping[str, Any]],
+    *,
+    incomplete: bool = False,
+    l1c: bool = False,
 ) -> dict[str, Mapping[str, Any]]:
     found: dict[str, Mapping[str, Any]] = {}
     missing = []
     for band, keys in BAND_KEYS.items():
+        if l1c and band == "scl":
+            continue  # Level-1C has no scene classification
         key = next(
             (k for k in keys if isinstance(assets.get(k), Mapping) and _href(assets[k])), None
         )
@@ -292,34 +301,41 @@ def item_footprint(item: Mapping[str, Any]) -> BaseGeometry | None:
     return None if geom.is_empty else geom
 
 
-def normalise_item(item: Mapping[str, Any], *, source: str, incomplete: bool = False) -> Scene:
+def normalise_item(
+    item: Mapping[str, Any], *, source: str, incomplete: bool = False, allow_l1c: bool = False
+) -> Scene:
     """Build a :class:`Scene` from one STAC item dict (asset hrefs must already be absolute).
 
     Args:
         item: the STAC item.
         source: recorded in ``Scene.source``.
         incomplete: leave a missing band asset out of ``Scene.assets`` instead of raising.
+        allow_l1c: accept a Level-1C item as a ``level="L1C"`` scene (its five bands, no
+            SCL); without it a Level-1C item is refused.
 
     Raises:
-        SceneMetadataError: the item is Level-1C, not Sentinel-2, or lacks a band asset
-            (unless ``incomplete``), datetime, tile, projection or what the offset rule needs.
+        SceneMetadataError: the item is Level-1C (unless ``allow_l1c``), not Sentinel-2, or
+            lacks a band asset (unless ``incomplete``), datetime, tile, projection or what the
+            offset rule needs.
     """
     item_id = _item_id(item)
     props = item.get("properties")
     assets = item.get("assets")
     if not isinstance(props, Mapping) or not isinstance(assets, Mapping):
         raise _fail(item_id, "is not a STAC item (no properties or no assets)")
-    if _is_l1c(item, props):
+    l1c = _is_l1c(item, props)
+    if l1c and not allow_l1c:
         raise _fail(
             item_id,
-            "is Level-1C (top-of-atmosphere); rason-watch needs Level-2A surface reflectance "
-            "(use collection sentinel-2-l2a / sentinel-2-c1-l2a)",
+            "is Level-1C (top-of-atmosphere): it has no scene classification (SCL) asset and "
+            "no surface reflectance, which the Level-2A path needs (use collection "
+            "sentinel-2-l2a / sentinel-2-c1-l2a, or a source's per-date Level-1C fill)",
         )
     platform = _platform(item_id, props)
     if not platform or not platform.startswith("sentinel-2"):
         raise _fail(item_id, f"is not a Sentinel-2 item (platform {props.get('platform')!r})")
     when = _parse_datetime(props, item_id)
-    bands = _band_assets(item_id, assets, incomplete=incomplete)
+    bands = _band_assets(item_id, assets, incomplete=incomplete, l1c=l1c)
     tile = _tile(item, props)
     if tile is None:
         raise _fail(item_id, "has no MGRS tile (grid:code, mgrs:*, s2:mgrs_tile or the id)")
@@ -354,4 +370,5 @@ def normalise_item(item: Mapping[str, Any], *, source: str, incomplete: bool = F
         bbox=_bbox(item.get("bbox")),
         simulated=bool(props.get(SIMULATED_PROPERTY, False)),
         properties=dict(props),
+        level="L1C" if l1c else "L2A",
     )

@@ -52,7 +52,7 @@ class Found:
     """One reason per item that was not a usable Sentinel-2 L2A scene."""
 
 
-def collect(items: Iterator[Mapping[str, Any]], *, source: str) -> Found:
+def collect(items: Iterator[Mapping[str, Any]], *, source: str, allow_l1c: bool = False) -> Found:
     """Normalise items, keeping a reason for every one that is skipped (pure).
 
     An item whose only fault is a missing band asset is kept as a scene without that band
@@ -66,7 +66,7 @@ def collect(items: Iterator[Mapping[str, Any]], *, source: str) -> Found:
     for item in items:
         raw += 1
         try:
-            scene = normalise_item(item, source=source)
+            scene = normalise_item(item, source=source, allow_l1c=allow_l1c)
         except SceneMetadataError as exc:
             incomplete = _incomplete(item, source)
             if incomplete is None:
@@ -167,8 +167,10 @@ class StacApiSource:
         end: date,
         *,
         collections: Sequence[str] | None,
+        allow_l1c: bool = False,
     ) -> Found:
-        """Run one search (every page) and normalise what comes back.
+        """Run one search (every page) and normalise what comes back (Level-1C items as
+        ``level="L1C"`` scenes when ``allow_l1c``, else skipped with a reason).
 
         Raises:
             InvalidDateRangeError: ``end`` is before ``start``.
@@ -183,7 +185,7 @@ class StacApiSource:
                 intersects=dict(mapping(geometry)),
                 datetime=f"{start.isoformat()}/{end.isoformat()}",
             )
-            return collect(search.items_as_dicts(), source=self.name)
+            return collect(search.items_as_dicts(), source=self.name, allow_l1c=allow_l1c)
         except APIError as exc:
             raise SourceError(f"{where}: the API answered an error: {_short(exc)}") from exc
         except RequestException as exc:

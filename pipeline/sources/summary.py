@@ -16,6 +16,7 @@ def scene_summary(scene: Scene) -> dict[str, object]:
         "processing_baseline": scene.processing_baseline,
         "cloud_cover": scene.cloud_cover,
         "collection": scene.collection,
+        "level": scene.level,
         "source": scene.source,
         "offset_rule": scene.offset_rule,
         "simulated": scene.simulated,

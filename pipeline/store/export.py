@@ -35,6 +35,7 @@ OBSERVATION_COLUMNS: Final = (
     "railcar_high",
     "simulated",
     "reference_id",
+    "product_level",
 )
 _DETECTION_SCHEMA: Final = pa.schema(
     [

@@ -27,8 +27,9 @@ CONTRACT_COLUMNS: Final = (
     "status",
     "error",
 )
-#: The columns of the ``observations`` table: the contract's, then ``reference_id`` (schema 2).
-OBSERVATION_COLUMNS: Final = (*CONTRACT_COLUMNS, "reference_id")
+#: The columns of the ``observations`` table: the contract's, then ``reference_id`` (schema 2)
+#: and ``product_level`` (schema 6: ``L2A`` or ``L1C``).
+OBSERVATION_COLUMNS: Final = (*CONTRACT_COLUMNS, "reference_id", "product_level")
 KEY_COLUMNS: Final = ("aoi", "scene_id", "detector_version")
 EXTRAS_COLUMNS: Final = (
     *KEY_COLUMNS,
@@ -125,6 +126,7 @@ def observation_values(o: Observation) -> tuple[Any, ...]:
         o.status,
         o.error,
         o.reference_id,
+        o.product_level,
     )
 
 
@@ -193,12 +195,13 @@ def observation_from_row(r: Sequence[Any]) -> Observation:
         status=r[9],
         error=r[10],
         reference_id=r[11],
-        railcar_low=r[12],
-        railcar_high=r[13],
-        simulated=bool(r[14]),
-        shift_x_px=r[15],
-        shift_y_px=r[16],
-        low_confidence=r[17],
+        product_level=r[12],
+        railcar_low=r[13],
+        railcar_high=r[14],
+        simulated=bool(r[15]),
+        shift_x_px=r[16],
+        shift_y_px=r[17],
+        low_confidence=r[18],
     )
 
 
@@ -206,7 +209,7 @@ def zone_from_row(r: Sequence[Any]) -> Observation:
     """A zone row from ``OBSERVATION_SELECT, ZONE_SELECT``: its AOI row's time, source,
     status, reference and flags, with the zone's own railcar figures and measured fraction."""
     parent = observation_from_row(r)
-    zone = r[18:]
+    zone = r[19:]
     return replace(
         parent,
         zone=zone[0],

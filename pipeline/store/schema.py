@@ -99,4 +99,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE detections ADD COLUMN method TEXT;
     """,
+    # 5 -> 6: the product level each observation was measured on (L2A or L1C, issue 17).
+    # Stores written before could only hold Level-2A scenes (Level-1C items were refused).
+    """
+    ALTER TABLE observations ADD COLUMN product_level TEXT;
+    UPDATE observations SET product_level = 'L2A';
+    """,
 )

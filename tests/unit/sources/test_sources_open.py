@@ -140,12 +140,21 @@ def test_local_ndjson_and_bad_items(tmp_path: Path) -> None:
         **_item("S2A_52TFM_20230902_0_L1C", "2023-09-02T02:10:00Z"),
         "collection": "sentinel-2-l1c",
     }
+    same_day = {
+        **_item("S2A_52TFM_20230901_0_L1C", "2023-09-01T02:10:00Z"),
+        "collection": "sentinel-2-l1c",
+    }
+    broken = {k: v for k, v in _item("broken", "2023-09-03T02:10:00Z").items() if k != "properties"}
     path = tmp_path / "items.ndjson"
-    path.write_text("\n".join(json.dumps(i) for i in (good, l1c)) + "\n")
+    path.write_text("\n".join(json.dumps(i) for i in (good, l1c, same_day, broken)) + "\n")
     source = LocalSource(tmp_path)
-    with pytest.warns(SkippedItemWarning, match="Level-1C"):
+    with pytest.warns(SkippedItemWarning, match="broken"):
         scenes = source.search(AOI, date(2023, 9, 1), date(2023, 9, 30))
-    assert [s.id for s in scenes] == ["good"]
+    # issue 17: Level-1C where no Level-2A exists that day, never beside a Level-2A scene
+    assert [(s.id, s.level) for s in scenes] == [
+        ("good", "L2A"),
+        ("S2A_52TFM_20230902_0_L1C", "L1C"),
+    ]
     assert scenes[0].assets["nir"].href == str(tmp_path / "B08" / "B.tif")
     (tmp_path / "items.ndjson").write_text("")
     with pytest.raises(SourceError, match="no STAC items"):

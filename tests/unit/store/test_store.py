@@ -30,7 +30,8 @@ CONTRACT = [
     "source",
     "status",
     "error",
-    "reference_id",
+    "reference_id",  # schema 2: added after the contract's columns
+    "product_level",  # schema 6 (issue 17)
 ]
 WHEN = datetime(2023, 10, 5, 2, 16, 20, tzinfo=UTC)
 
@@ -253,3 +254,36 @@ def test_each_detection_keeps_the_way_it_was_found(tmp_path: Path) -> None:
         store.write(_obs("S2A_1"), [_ship(0), at_berth])
         methods = [r["method"] for r in store.detection_rows(detector_version="v1")]
     assert methods == [None, "berth"]
+
+
+def test_each_observation_keeps_its_product_level(tmp_path: Path) -> None:
+    """Issue 17: Level-2A or Level-1C, a column of observations (schema 6)."""
+    with Store(tmp_path / "rw.sqlite") as store:
+        store.write(replace(_obs("S2A_1"), product_level="L1C"))
+        store.write(_obs("S2A_2"))
+        levels = [o.product_level for o in store.observations()]
+        assert store.schema_version == SCHEMA_VERSION >= 6
+    assert levels == ["L1C", None]
+    con = sqlite3.connect(tmp_path / "rw.sqlite")
+    (column,) = con.execute("SELECT product_level FROM observations WHERE scene_id = 'S2A_1'")
+    con.close()
+    assert column == ("L1C",)
+
+
+def test_a_schema_5_file_records_its_rows_as_level_2a(tmp_path: Path) -> None:
+    path = tmp_path / "rw.sqlite"
+    con = sqlite3.connect(path)
+    for script in MIGRATIONS[:5]:
+        con.executescript(script)
+    con.execute("PRAGMA user_version = 5")
+    con.execute(
+        "INSERT INTO observations VALUES ('rajin-port', 'S2A_0', ?, 0.9, 2, NULL, NULL, 'v1', "
+        "'local', 'ok', NULL, 'ref1')",
+        (WHEN.isoformat(),),
+    )
+    con.commit()
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version == 6
+        (row,) = store.observations()
+    assert (row.ships, row.reference_id, row.product_level) == (2, "ref1", "L2A")
