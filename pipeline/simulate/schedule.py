@@ -7,12 +7,12 @@ a degree), evaluated at the tile's centre.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from pipeline.errors import InvalidScenarioError
+from pipeline.geo.sun import sun_position as solar_position
 from pipeline.simulate.grid import TILE
 from pipeline.simulate.scenario import Scenario
 
@@ -60,41 +60,9 @@ class SceneInfo:
 
 
 def sun_position(when: datetime, lat: float = SUN_LAT, lon: float = SUN_LON) -> tuple[float, float]:
-    """Solar ``(azimuth, elevation)`` in degrees for a UTC time (NOAA equations)."""
-    when = when.astimezone(UTC)
-    doy = when.timetuple().tm_yday
-    hours = when.hour + when.minute / 60 + when.second / 3600
-    gamma = 2 * math.pi / 365 * (doy - 1 + (hours - 12) / 24)
-    eqtime = 229.18 * (
-        0.000075
-        + 0.001868 * math.cos(gamma)
-        - 0.032077 * math.sin(gamma)
-        - 0.014615 * math.cos(2 * gamma)
-        - 0.040849 * math.sin(2 * gamma)
-    )
-    decl = (
-        0.006918
-        - 0.399912 * math.cos(gamma)
-        + 0.070257 * math.sin(gamma)
-        - 0.006758 * math.cos(2 * gamma)
-        + 0.000907 * math.sin(2 * gamma)
-        - 0.002697 * math.cos(3 * gamma)
-        + 0.00148 * math.sin(3 * gamma)
-    )
-    true_solar_minutes = hours * 60 + eqtime + 4 * lon
-    hour_angle = math.radians(true_solar_minutes / 4 - 180)
-    phi = math.radians(lat)
-    cos_zenith = math.sin(phi) * math.sin(decl) + math.cos(phi) * math.cos(decl) * math.cos(
-        hour_angle
-    )
-    zenith = math.acos(max(-1.0, min(1.0, cos_zenith)))
-    azimuth = math.degrees(
-        math.atan2(
-            math.sin(hour_angle),
-            math.cos(hour_angle) * math.sin(phi) - math.tan(decl) * math.cos(phi),
-        )
-    )
-    return (azimuth + 180.0) % 360.0, 90.0 - math.degrees(zenith)
+    """Solar ``(azimuth, elevation)`` in degrees for a UTC time (:mod:`pipeline.geo.sun`)."""
+    sun = solar_position(when, lat=lat, lon=lon)
+    return sun.azimuth, sun.elevation
 
 
 def scene_info(scenario: Scenario, when: int | date) -> SceneInfo:
