@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from small_scenarios import THREE_SCENES_2022
 
 from pipeline.config import DEFAULT_AOI_DIR
 from pipeline.errors import SceneMetadataError
@@ -43,19 +44,7 @@ activity = [ { from = "2018-11-25", railcars = 20 } ]
 #: test_simulate_archive.py's three-scene scenario (2022), and the SHA-256 of every file its
 #: archive holds but catalog.json (which names the renderer's code digest), as written by
 #: the simulator before issue 17. Regenerate only for a deliberate change of the pixels.
-LATE = """
-seed = 1
-start = "2022-01-15"
-end = "2022-01-25"
-revisit_days = 5
-cloud_probability = 0.3
-[[aoi]]
-id = "rajin-port"
-activity = [ { from = "2021-01-01", ships = 6 } ]
-[[aoi]]
-id = "tumangang-rail"
-activity = [ { from = "2021-01-01", railcars = 60 } ]
-"""
+LATE = THREE_SCENES_2022
 AOI_PORT = load_aoi(DEFAULT_AOI_DIR / "rajin-port.geojson")
 LATE_DIGEST = "e07ab05cda13f3a93e4536438b04eb941e91edfc405fd605dbdf94057294303b"
 

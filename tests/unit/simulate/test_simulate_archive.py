@@ -12,6 +12,7 @@ import pystac
 import pytest
 import rasterio
 from rasterio.windows import Window
+from small_scenarios import THREE_SCENES_2022
 
 from pipeline.config import DEFAULT_AOI_DIR
 from pipeline.errors import RasonWatchError
@@ -21,21 +22,7 @@ from pipeline.simulate import archive as archive_module
 from pipeline.simulate.geography import site_map
 from pipeline.simulate.grid import region
 
-#: Three dates across the processing-baseline change (04.00 from 2022-01-25); with seed 1
-#: all three are mostly clear over Rajin, so dark water can be checked in each.
-TEXT = """
-seed = 1
-start = "2022-01-15"
-end = "2022-01-25"
-revisit_days = 5
-cloud_probability = 0.3
-[[aoi]]
-id = "rajin-port"
-activity = [ { from = "2021-01-01", ships = 6 } ]
-[[aoi]]
-id = "tumangang-rail"
-activity = [ { from = "2021-01-01", railcars = 60 } ]
-"""
+TEXT = THREE_SCENES_2022
 KEYS = {"blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "swir16": "B11", "scl": "SCL"}
 
 

@@ -202,12 +202,12 @@ def test_the_shift_and_low_confidence_round_trip(tmp_path: Path) -> None:
     assert second.low_confidence == "co-registration: halves disagree by 0.9 px"
 
 
-def test_a_schema_2_file_gains_the_shift_columns_and_keeps_its_rows(tmp_path: Path) -> None:
-    path = tmp_path / "rw.sqlite"
+def _old_file(path: Path, version: int) -> Path:
+    """A store file written at schema ``version``, holding one Rajin observation."""
     con = sqlite3.connect(path)
-    for script in MIGRATIONS[:2]:
+    for script in MIGRATIONS[:version]:
         con.executescript(script)
-    con.execute("PRAGMA user_version = 2")
+    con.execute(f"PRAGMA user_version = {version}")
     con.execute(
         "INSERT INTO observations VALUES ('rajin-port', 'S2A_0', ?, 0.9, 2, NULL, NULL, 'v1', "
         "'local', 'ok', NULL, 'ref1')",
@@ -215,6 +215,11 @@ def test_a_schema_2_file_gains_the_shift_columns_and_keeps_its_rows(tmp_path: Pa
     )
     con.commit()
     con.close()
+    return path
+
+
+def test_a_schema_2_file_gains_the_shift_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = _old_file(tmp_path / "rw.sqlite", 2)
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION >= 3
         (row,) = store.observations()
@@ -271,18 +276,7 @@ def test_each_observation_keeps_its_product_level(tmp_path: Path) -> None:
 
 
 def test_a_schema_5_file_records_its_rows_as_level_2a(tmp_path: Path) -> None:
-    path = tmp_path / "rw.sqlite"
-    con = sqlite3.connect(path)
-    for script in MIGRATIONS[:5]:
-        con.executescript(script)
-    con.execute("PRAGMA user_version = 5")
-    con.execute(
-        "INSERT INTO observations VALUES ('rajin-port', 'S2A_0', ?, 0.9, 2, NULL, NULL, 'v1', "
-        "'local', 'ok', NULL, 'ref1')",
-        (WHEN.isoformat(),),
-    )
-    con.commit()
-    con.close()
+    path = _old_file(tmp_path / "rw.sqlite", 5)
     with Store(path) as store:
         assert store.schema_version == 6
         (row,) = store.observations()
