@@ -40,6 +40,7 @@ from pipeline.bench.ship_eval import (
 )
 from pipeline.bench.ship_samples import Sampler
 from pipeline.detect.cnn import DEFAULT_CNN_PATH, LAYERS, ShipCnn, predict_maps
+from pipeline.detect.ships import DEFAULT_MODEL_PATH
 
 #: Seed of every random draw (patches, augmentation, initial weights).
 SEED: Final = 16
@@ -51,6 +52,8 @@ LEARNING_RATE: Final = 3e-3
 WEIGHT_DECAY: Final = 1e-4
 #: Weight of the regression losses beside the heatmap's focal loss.
 REG_WEIGHT: Final = 0.2
+#: The issue's leave-one-port-out F1 target.
+TARGET_F1: Final = 0.70
 #: Threads of one training (torch's intra-op pool). One: on a shared two-core machine two
 #: threads spin on each other's barriers; the leave-one-port-out folds run two at a time
 #: instead (:data:`WORKERS`), so training uses the two cores either way.
@@ -77,6 +80,9 @@ class Net(nn.Module):
                 for s in LAYERS
             }
         )
+        # Batch normalisation after every ReLU layer while training; folded into the
+        # convolution's weights and bias on export, so the numpy network has none.
+        self.norms = nn.ModuleDict({s.name: nn.BatchNorm2d(s.c_out) for s in LAYERS if s.relu})
         head = self.convs["head"]
         assert isinstance(head, nn.Conv2d)
         assert head.bias is not None
@@ -93,14 +99,30 @@ class Net(nn.Module):
                 x = torch.cat([up, acts["e2"]], dim=1)
             x = conv(x)
             if s.relu:
-                x = torch.relu(x)
+                x = torch.relu(self.norms[s.name](x))
             acts[s.name] = x
         return x
 
     def export(self, meta: dict[str, Any]) -> ShipCnn:
-        """The numpy detector's weights."""
-        weights = {k: v.detach().numpy().astype(np.float32) for k, v in self.state_dict().items()}
-        return ShipCnn({k.removeprefix("convs."): v for k, v in weights.items()}, meta)
+        """The numpy detector's weights, batch normalisation folded in (evaluation mode)."""
+        weights: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        with torch.no_grad():
+            for s in LAYERS:
+                conv = self.convs[s.name]
+                assert isinstance(conv, nn.Conv2d)
+                assert conv.bias is not None
+                w, b = conv.weight.double(), conv.bias.double()
+                if s.relu:
+                    bn = self.norms[s.name]
+                    assert isinstance(bn, nn.BatchNorm2d)
+                    assert bn.running_mean is not None
+                    assert bn.running_var is not None
+                    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+                    w = w * scale[:, None, None, None]
+                    b = (b - bn.running_mean.double()) * scale + bn.bias.double()
+                weights[f"{s.name}.weight"] = w.float().numpy()
+                weights[f"{s.name}.bias"] = b.float().numpy()
+        return ShipCnn(weights, meta)
 
 
 def loss_fn(out: torch.Tensor, heat: torch.Tensor, reg: torch.Tensor, mask: torch.Tensor) -> Any:
@@ -146,6 +168,7 @@ def train(ports: Sequence[Port], *, steps: int, seed: int, log: str = "") -> Net
                 f"{log}step {step + 1}/{steps} loss {running:.3f} ({elapsed:.0f} s)",
                 file=sys.stderr,
             )
+    net.eval()
     return net
 
 
@@ -184,6 +207,8 @@ def run_lopo(ports: Sequence[Port], *, steps: int, seed: int) -> Lopo:
 def model_card(meta: dict[str, Any]) -> str:
     """The model card (markdown) written beside the weights."""
     lopo = meta.get("lopo")
+    legacy = json.loads(DEFAULT_MODEL_PATH.read_text())["meta"]["provenance"]
+    legacy_f1 = float(legacy["lopo_at_chosen_grouping"]["overall"]["f1"])
     lines = [
         "# ship_cnn.npz: the learned single-date ship detector",
         "",
@@ -230,6 +255,14 @@ def model_card(meta: dict[str, Any]) -> str:
             f"- Length error of matched ships: median {lopo['length_abs_err_median_m']:.1f} m, "
             f"mean {lopo['length_abs_err_mean_m']:.1f} m, median relative "
             f"{lopo['length_rel_err_median']:.2f}.",
+            f"- The older single-date detector (`ship_model.json`), held out the same way: "
+            f"F1 {legacy_f1:.3f}. "
+            + (
+                "This model is better."
+                if lopo["overall"]["f1"] > legacy_f1
+                else "This model is worse: the flows keep the older one "
+                "(`LEARNED_IN_PRODUCT` in `pipeline/detect/ships.py`)."
+            ),
             "",
         ]
     ins = meta["in_sample"]
@@ -246,6 +279,15 @@ def model_card(meta: dict[str, Any]) -> str:
         ),
         "",
         "## Limits",
+        *(
+            [
+                "- Below the issue's targets (F1 ≥ 0.70, recall ≥ 0.85 for ships ≥ 15 px, "
+                "no port below 0.55): the training loss was still falling after its steps, "
+                "so it is under-trained as much as short of data."
+            ]
+            if lopo is not None and lopo["overall"]["f1"] < TARGET_F1
+            else []
+        ),
         "- Six ports, one date each, 166 ships: the held-out figures carry a wide "
         "uncertainty (a port of 12 ships moves by ±0.1 with one hit).",
         "- Trained on Web-Mercator crops at 5.8–8 m ground pixels; Rajin chips are 10 m UTM, "

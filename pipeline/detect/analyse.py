@@ -21,12 +21,19 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from pipeline import __version__
+from pipeline.detect.cnn import DEFAULT_CNN_PATH
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.detect.rail import RailEstimate, estimate_railcars, zone_mask
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
-from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
+from pipeline.detect.ships import (
+    DEFAULT_MODEL_PATH,
+    LEARNED_IN_PRODUCT,
+    Detection,
+    detect_ships,
+    pixel_to_lonlat,
+)
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
@@ -61,12 +68,15 @@ REFERENCE_MIN_CLEAR: Final = 0.9
 
 @cache
 def detector_version() -> str:
-    """Version of everything that turns pixels into numbers: package, ship model, rail method.
+    """Version of everything that turns pixels into numbers: package, ship models (the
+    older shore model and, when the flows use it, the learned CNN), rail method.
 
-    Changing the committed ship model or the railcar method changes the version, so the
+    Changing a committed ship model or the railcar method changes the version, so the
     store keeps old and new numbers apart and a backfill reprocesses.
     """
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
+    if LEARNED_IN_PRODUCT:
+        model += ".cnn." + hashlib.sha256(DEFAULT_CNN_PATH.read_bytes()).hexdigest()[:8]
     methods = f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}"
     return f"{__version__}+ships.{model}.{methods}"
 
