@@ -121,10 +121,14 @@ class ShipCnn:
 
     def save(self, path: Path) -> None:
         """Write the weights and ``meta`` (as JSON) to one ``.npz`` file."""
-        arrays = {k: np.asarray(v, dtype=np.float32) for k, v in self.weights.items()}
-        meta = np.frombuffer(json.dumps(self.meta, sort_keys=True).encode(), dtype=np.uint8)
+        arrays: dict[str, NDArray[Any]] = {
+            k: np.asarray(v, dtype=np.float32) for k, v in self.weights.items()
+        }
+        arrays["__meta__"] = np.frombuffer(
+            json.dumps(self.meta, sort_keys=True).encode(), dtype=np.uint8
+        )
         with path.open("wb") as f:
-            np.savez_compressed(f, __meta__=meta, **arrays)
+            np.savez_compressed(f, allow_pickle=False, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> ShipCnn:
