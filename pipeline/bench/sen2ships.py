@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
 
 from pipeline.bench.matching import PortScore, match_detections, overall_score
+from pipeline.detect.cnn import LEARNED_IN_PRODUCT
 from pipeline.detect.ships import (
-    LEARNED_IN_PRODUCT,
     Detection,
     detect_ships_in_arrays,
     detect_ships_learned,
@@ -35,7 +35,7 @@ DN_PER_REFLECTANCE: Final = 65535.0
 LABELS_FILE: Final = "labels.json"
 #: Detectors ``bench ships`` can score: the learned CNN (default) and the older one.
 DETECTORS: Final = ("learned", "legacy")
-#: The one the flows use (:data:`pipeline.detect.ships.LEARNED_IN_PRODUCT`).
+#: The one the flows use (:data:`pipeline.detect.cnn.LEARNED_IN_PRODUCT`).
 DEFAULT_DETECTOR: Final = "learned" if LEARNED_IN_PRODUCT else "legacy"
 #: Side of the chip whose detection time ``bench ships`` reports, and its repeats.
 TIMING_CHIP_PX: Final = 600

@@ -261,7 +261,7 @@ def model_card(meta: dict[str, Any]) -> str:
                 "This model is better."
                 if lopo["overall"]["f1"] > legacy_f1
                 else "This model is worse: the flows keep the older one "
-                "(`LEARNED_IN_PRODUCT` in `pipeline/detect/ships.py`)."
+                "(`LEARNED_IN_PRODUCT` in `pipeline/detect/cnn.py`)."
             ),
             "",
         ]

@@ -32,6 +32,11 @@ from scipy import ndimage as ndi
 
 F32 = NDArray[np.float32]
 
+#: Whether the flows count with the learned detector (chips without a reference, usually
+#: occupied berths). Off: its leave-one-port-out F1 on sen2ships-dev is below the older
+#: detector's (``ship_cnn.md``); switch it on, and :func:`pipeline.detect.analyse.detector_version`
+#: changes, once a model beats it.
+LEARNED_IN_PRODUCT: Final = False
 #: The committed weights (see ``ship_cnn.md`` beside them).
 DEFAULT_CNN_PATH: Final = Path(__file__).with_name("ship_cnn.npz")
 #: Output cells are this many input pixels a side.

@@ -52,7 +52,14 @@ from pipeline.detect.candidates import (
     waterline_band,
 )
 from pipeline.detect.classifier import Logistic, Mlp
-from pipeline.detect.cnn import Peak, ShipCnn, decode, load_cnn, predict_maps
+from pipeline.detect.cnn import (
+    LEARNED_IN_PRODUCT,
+    Peak,
+    ShipCnn,
+    decode,
+    load_cnn,
+    predict_maps,
+)
 from pipeline.detect.features import band_features
 from pipeline.detect.masks import clear_mask, dilate_cross, sea_mask, water_mask
 from pipeline.detect.offshore import offshore_features
@@ -67,11 +74,6 @@ from pipeline.types import REFLECTANCE_BANDS, Chip
 DEFAULT_MODEL_PATH: Final = Path(__file__).with_name("ship_model.json")
 #: Shore-peak threshold used when the model file does not carry one.
 DEFAULT_SHORE_THRESHOLD: Final = 0.5
-#: Whether the flows count with the learned detector (chips without a reference, usually
-#: occupied berths). Off: its leave-one-port-out F1 on sen2ships-dev is below the older
-#: detector's (``ship_cnn.md``); switch it on, and :func:`pipeline.detect.analyse.detector_version`
-#: changes, once a model beats it.
-LEARNED_IN_PRODUCT: Final = False
 #: A learned detection on a usually occupied berth within this distance of a
 #: reference-mode detection is the same hull (half a 110 m trader).
 BERTH_MERGE_M: Final = 60.0
