@@ -1,4 +1,6 @@
-# Each target bootstraps its own .venv on a fresh machine.
+# Each target bootstraps its own .venv on a fresh machine. The [train] extra brings PyTorch
+# (CPU build, pinned in constraints.txt) for the learned ship detector's training and its
+# numpy-equals-torch test; nothing at run time imports it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,train]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -9,6 +9,7 @@ touches rasterio; detection itself is :mod:`pipeline.detect`.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -19,7 +20,12 @@ from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
 
 from pipeline.bench.matching import PortScore, match_detections, overall_score
-from pipeline.detect.ships import Detection, detect_ships_in_arrays
+from pipeline.detect.cnn import LEARNED_IN_PRODUCT
+from pipeline.detect.ships import (
+    Detection,
+    detect_ships_in_arrays,
+    detect_ships_learned,
+)
 from pipeline.errors import RasonWatchError
 
 #: Band files in :data:`pipeline.types.REFLECTANCE_BANDS` order (blue, green, red, nir, swir16).
@@ -27,6 +33,13 @@ BAND_FILES: Final = ("B02.tif", "B03.tif", "B04.tif", "B08.tif", "B11.tif")
 #: The "Raw" 16-bit export of EO Browser stores reflectance × 65535.
 DN_PER_REFLECTANCE: Final = 65535.0
 LABELS_FILE: Final = "labels.json"
+#: Detectors ``bench ships`` can score: the learned CNN (default) and the older one.
+DETECTORS: Final = ("learned", "legacy")
+#: The one the flows use (:data:`pipeline.detect.cnn.LEARNED_IN_PRODUCT`).
+DEFAULT_DETECTOR: Final = "learned" if LEARNED_IN_PRODUCT else "legacy"
+#: Side of the chip whose detection time ``bench ships`` reports, and its repeats.
+TIMING_CHIP_PX: Final = 600
+TIMING_REPEATS: Final = 5
 
 
 class BenchDatasetError(RasonWatchError, ValueError):
@@ -154,31 +167,77 @@ def port_folders(dataset_dir: Path) -> list[Path]:
     return folders
 
 
-def detect_port(port: Port) -> list[Detection]:
-    """Run the single-date ship detector on one port."""
-    return detect_ships_in_arrays(
-        port.reflectance, valid=port.valid, pixel_size_m=port.pixel_size_m
+def detect_port(port: Port, *, detector: str = DEFAULT_DETECTOR) -> list[Detection]:
+    """Run a single-date ship detector (one of :data:`DETECTORS`) on one port.
+
+    Raises:
+        BenchDatasetError: When the detector is unknown.
+    """
+    if detector == "learned":
+        return detect_ships_learned(
+            port.reflectance, valid=port.valid, pixel_size_m=port.pixel_size_m
+        )
+    if detector == "legacy":
+        return detect_ships_in_arrays(
+            port.reflectance, valid=port.valid, pixel_size_m=port.pixel_size_m
+        )
+    raise BenchDatasetError(f"unknown detector {detector!r}; use one of {', '.join(DETECTORS)}")
+
+
+def chip_ms(port: Port, *, detector: str) -> float:
+    """Fastest of :data:`TIMING_REPEATS` detections on a :data:`TIMING_CHIP_PX` square chip
+    (the port tiled up to that size when smaller), milliseconds of wall time."""
+    reps = (
+        -(-TIMING_CHIP_PX // port.valid.shape[0]),
+        -(-TIMING_CHIP_PX // port.valid.shape[1]),
     )
+    refl = np.tile(port.reflectance, (1, *reps))[:, :TIMING_CHIP_PX, :TIMING_CHIP_PX]
+    valid = np.tile(port.valid, reps)[:TIMING_CHIP_PX, :TIMING_CHIP_PX]
+    chip = Port(port.name, refl, valid, port.pixel_size_m, port.boxes[:0], valid & False)
+    best = float("inf")
+    for _ in range(TIMING_REPEATS):
+        started = time.perf_counter()
+        detect_port(chip, detector=detector)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000.0
 
 
-def run_ship_bench(dataset_dir: Path) -> dict[str, Any]:
+def run_ship_bench(dataset_dir: Path, *, detector: str = DEFAULT_DETECTOR) -> dict[str, Any]:
     """Detect ships in every port of a bench folder and score them against the labels.
 
     Args:
         dataset_dir: A folder laid out like ``../shared/datasets/sen2ships-dev``.
+        detector: ``learned`` (the CNN) or ``legacy`` (the older detector); default the
+            one the flows use (:data:`DEFAULT_DETECTOR`).
 
     Returns:
         The ``bench ships --json`` document: ``ports`` (per-port tp, fp,
-        fn, precision, recall, f1), ``overall`` and ``detections``.
+        fn, precision, recall, f1), ``overall`` and ``detections``; beside them
+        ``detector``, ``ms_per_megapixel`` (detection time over all ports, wall clock),
+        ``ms_per_600px_chip`` and ``scores`` (recall by size, false alarms per km² of
+        water, length error: :class:`pipeline.bench.ship_eval.EvalResult`). The committed
+        learned model was trained on sen2ships-dev, so its scores there are in-sample;
+        its leave-one-port-out figures are in its model card.
 
     Raises:
         BenchDatasetError: When the folder or one of its ports is malformed.
     """
+    from pipeline.bench.ship_eval import evaluate
+
     ports: dict[str, PortScore] = {}
     detections: list[dict[str, Any]] = []
+    read: list[Port] = []
+    found_by_port: dict[str, list[Detection]] = {}
+    seconds = 0.0
+    pixels = 0
     for folder in port_folders(dataset_dir):
         port = read_port(folder)
-        found = detect_port(port)
+        started = time.perf_counter()
+        found = detect_port(port, detector=detector)
+        seconds += time.perf_counter() - started
+        pixels += port.valid.size
+        read.append(port)
+        found_by_port[port.name] = found
         ports[port.name] = match_detections(found, port.boxes)
         for d in found:
             x0, y0, x1, y1 = d.bbox
@@ -192,10 +251,16 @@ def run_ship_bench(dataset_dir: Path) -> dict[str, Any]:
                     "score": round(d.score, 4),
                 }
             )
+    scores = evaluate(read, found_by_port).as_dict()
+    del scores["ports"], scores["overall"]
     return {
         "ports": {name: s.as_dict() for name, s in ports.items()},
         "overall": overall_score(ports.values()).as_dict(),
         "detections": detections,
+        "detector": detector,
+        "ms_per_megapixel": round(seconds * 1000.0 / (pixels / 1e6), 1),
+        "ms_per_600px_chip": round(chip_ms(read[0], detector=detector), 1),
+        "scores": scores,
     }
 
 
@@ -209,3 +274,11 @@ def print_ship_bench(result: dict[str, Any]) -> None:
             f"{name:<16}{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}"
             f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}"
         )
+    sc = result["scores"]
+    print(
+        f"detector {result['detector']}: {result['ms_per_megapixel']} ms per megapixel, "
+        f"{result['ms_per_600px_chip']} ms per 600 x 600 chip; recall < 15 px "
+        f"{sc['recall_small']:.3f}, >= 15 px {sc['recall_long']:.3f}; "
+        f"{sc['fa_per_km2_water']:.2f} false alarms per km2 of water; "
+        f"length error median {sc['length_abs_err_median_m']} m"
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from pipeline.bench.matching import (
 )
 from pipeline.bench.overlays import draw_overlay
 from pipeline.bench.sen2ships import Port, port_folders, read_port
+from pipeline.bench.ship_eval import evaluate
 from pipeline.detect.candidates import (
     Candidate,
     offshore_candidates,
@@ -286,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     for name, sc in results[best].ports.items():
         print(f"  {name}: {sc.as_dict()}")
+    held_out = {d.port.name: detections_at(d, p, best) for d, p in zip(data, probs, strict=True)}
+    scores = evaluate([d.port for d in data], held_out).as_dict()
+    print(f"LOPO by size, false alarms, length: {json.dumps(scores)}")
     if args.failures is not None:
         write_overlays(data, probs, best, args.failures)
     final = fit(data)

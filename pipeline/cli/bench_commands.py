@@ -19,16 +19,58 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON alone on st
 @bench_app.command("ships")
 def bench_ships(
     dataset_dir: Annotated[Path, typer.Argument(help="Folder laid out like sen2ships-dev.")],
+    detector: Annotated[
+        str | None,
+        typer.Option(
+            "--detector",
+            help="learned (the CNN) or legacy (the older detector); default: the one the "
+            "flows use.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Score the single-date ship detector on labelled port crops (F1 per port and overall)."""
-    from pipeline.bench.sen2ships import print_ship_bench, run_ship_bench
+    """Score the single-date ship detector on labelled port crops (F1 per port and overall,
+    ms per megapixel)."""
+    from pipeline.bench.sen2ships import (
+        DEFAULT_DETECTOR,
+        DETECTORS,
+        print_ship_bench,
+        run_ship_bench,
+    )
+    from pipeline.errors import InvalidOptionError
 
-    result = run_ship_bench(dataset_dir)
+    if detector is not None and detector not in DETECTORS:
+        raise InvalidOptionError(f"--detector must be one of {', '.join(DETECTORS)}")
+    result = run_ship_bench(dataset_dir, detector=detector or DEFAULT_DETECTOR)
     if as_json:
         typer.echo(json.dumps(result))
     else:
         print_ship_bench(result)
+
+
+@bench_app.command("train-ships")
+def bench_train_ships(
+    dataset_dir: Annotated[Path, typer.Argument(help="Folder laid out like sen2ships-dev.")],
+    lopo: Annotated[
+        bool, typer.Option("--lopo", help="Score leave-one-port-out first (six trainings).")
+    ] = False,
+    failures: Annotated[
+        Path | None, typer.Option("--failures", help="Folder for the LOPO failure overlays.")
+    ] = None,
+) -> None:
+    """Train the learned ship detector (needs the [train] extra: PyTorch) and write its
+    weights and model card beside pipeline/detect/cnn.py."""
+    from pipeline.errors import InvalidOptionError
+
+    try:
+        from pipeline.bench.train_cnn import main
+    except ImportError as exc:
+        raise InvalidOptionError(
+            f"training needs PyTorch ({exc}); install the extra: pip install -e '.[train]'"
+        ) from exc
+    argv = [str(dataset_dir), *(["--lopo"] if lopo else [])]
+    argv += ["--failures", str(failures)] if failures is not None else []
+    raise typer.Exit(main(argv))
 
 
 @bench_app.command("io")

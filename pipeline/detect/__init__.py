@@ -7,6 +7,8 @@
 - :mod:`pipeline.detect.features`: per-pixel features of the shore model.
 - :mod:`pipeline.detect.classifier`: the tiny MLP, its JSON form and its trainer.
 - ``ship_model.json``: the committed shore model, with provenance in ``meta``.
+- :mod:`pipeline.detect.cnn`: the learned single-date detector (a heatmap CNN run in
+  numpy); ``ship_cnn.npz`` its weights, ``ship_cnn.md`` its model card.
 """
 
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference

@@ -21,6 +21,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from pipeline import __version__
+from pipeline.detect.cnn import DEFAULT_CNN_PATH, LEARNED_IN_PRODUCT
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading, zone_mask
@@ -57,12 +58,15 @@ REFERENCE_MIN_CLEAR: Final = 0.9
 
 @cache
 def detector_version() -> str:
-    """Version of everything that turns pixels into numbers: package, ship model, rail method.
+    """Version of everything that turns pixels into numbers: package, ship models (the
+    older shore model and, when the flows use it, the learned CNN), rail method.
 
-    Changing the committed ship model or the railcar method changes the version, so the
+    Changing a committed ship model or the railcar method changes the version, so the
     store keeps old and new numbers apart and a backfill reprocesses.
     """
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
+    if LEARNED_IN_PRODUCT:
+        model += ".cnn." + hashlib.sha256(DEFAULT_CNN_PATH.read_bytes()).hexdigest()[:8]
     methods = f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}"
     return f"{__version__}+ships.{model}.{methods}"
 

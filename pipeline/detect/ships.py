@@ -1,6 +1,12 @@
 """Ship detection on one Sentinel-2 chip: single-date mode and reference mode.
 
-Single-date pipeline, all pure numpy/scipy:
+The learned single-date detector (:mod:`pipeline.detect.cnn`, a small heatmap CNN run in
+numpy: :func:`detect_ships_learned`); :func:`detect_ships` uses it, when
+:data:`LEARNED_IN_PRODUCT` is on, for chips without a reference and on berths the reference
+flags as usually occupied.
+
+The older single-date pipeline (:func:`detect_ships_in_arrays` without a reference; kept
+for comparison, ``rasonwatch bench ships --detector legacy``), all pure numpy/scipy:
 
 1. masks: open water (NDWI), the sea (large water bodies, ship-sized holes filled);
 2. offshore hulls: holes and NIR anomalies wholly inside the sea (CFAR, size rules),
@@ -46,6 +52,14 @@ from pipeline.detect.candidates import (
     waterline_band,
 )
 from pipeline.detect.classifier import Logistic, Mlp
+from pipeline.detect.cnn import (
+    LEARNED_IN_PRODUCT,
+    Peak,
+    ShipCnn,
+    decode,
+    load_cnn,
+    predict_maps,
+)
 from pipeline.detect.features import band_features
 from pipeline.detect.masks import clear_mask, dilate_cross, sea_mask, water_mask
 from pipeline.detect.offshore import offshore_features
@@ -60,6 +74,9 @@ from pipeline.types import REFLECTANCE_BANDS, Chip
 DEFAULT_MODEL_PATH: Final = Path(__file__).with_name("ship_model.json")
 #: Shore-peak threshold used when the model file does not carry one.
 DEFAULT_SHORE_THRESHOLD: Final = 0.5
+#: A learned detection on a usually occupied berth within this distance of a
+#: reference-mode detection is the same hull (half a 110 m trader).
+BERTH_MERGE_M: Final = 60.0
 _NIR: Final = REFLECTANCE_BANDS.index("nir")
 
 
@@ -84,9 +101,10 @@ class Detection:
     score: float
     """Confidence in ``[0, 1]``."""
     source: str = "offshore"
-    """``offshore`` (hull afloat), ``shore`` (moored against land), ``reference`` (new
-    against the temporal reference) or ``berth`` (new against the looks in which a usually
-    occupied berth was seen empty, :mod:`pipeline.detect.berths`)."""
+    """``learned`` (the single-date CNN, :mod:`pipeline.detect.cnn`), ``offshore`` (hull
+    afloat), ``shore`` (moored against land: both the older single-date detector),
+    ``reference`` (new against the temporal reference) or ``berth`` (new against the looks
+    in which a usually occupied berth was seen empty, :mod:`pipeline.detect.berths`)."""
     lon: float | None = None
     """Centroid longitude (WGS84), when known."""
     lat: float | None = None
@@ -149,6 +167,102 @@ def measure(cand: Candidate, *, pixel_size_m: float, shape: tuple[int, int]) -> 
         score=float(min(1.0, max(0.0, cand.score))),
         source=cand.source,
     )
+
+
+def peak_detection(peak: Peak, *, pixel_size_m: float, shape: tuple[int, int]) -> Detection:
+    """A decoded CNN peak as a measured :class:`Detection` (``source`` "learned")."""
+    th = math.radians(peak.heading_deg)
+    axis = np.array([-math.cos(th), math.sin(th)])  # (row, col) along the hull
+    across = np.array([axis[1], -axis[0]])
+    u, v = axis * peak.length_px / 2, across * peak.width_px / 2
+    centre = np.array([peak.row, peak.col])
+    pts = [centre + u + v, centre + u - v, centre - u - v, centre - u + v]
+    corners = tuple((float(p[0]), float(p[1])) for p in pts)
+    rows, cols = shape
+    rr = [p[0] for p in pts]
+    cc = [p[1] for p in pts]
+    bbox = (
+        max(0, math.floor(min(cc) + 0.5)),
+        max(0, math.floor(min(rr) + 0.5)),
+        min(cols, max(math.floor(max(cc) + 0.5) + 1, math.floor(min(cc) + 0.5) + 1)),
+        min(rows, max(math.floor(max(rr) + 0.5) + 1, math.floor(min(rr) + 0.5) + 1)),
+    )
+    return Detection(
+        row=peak.row,
+        col=peak.col,
+        bbox=bbox,
+        outline=corners,
+        length_m=peak.length_px * pixel_size_m,
+        width_m=peak.width_px * pixel_size_m,
+        heading_deg=peak.heading_deg,
+        score=float(min(1.0, max(0.0, peak.score))),
+        source="learned",
+    )
+
+
+def detections_from_maps(
+    maps: NDArray[np.float32],
+    *,
+    threshold: float,
+    peak_cells: int,
+    valid: NDArray[np.bool_] | None,
+    pixel_size_m: float,
+    shape: tuple[int, int],
+) -> list[Detection]:
+    """Detections from the learned detector's outputs (:func:`pipeline.detect.cnn.predict_maps`)."""
+    peaks = decode(maps, threshold=threshold, peak_cells=peak_cells, valid=valid)
+    return [peak_detection(p, pixel_size_m=pixel_size_m, shape=shape) for p in peaks]
+
+
+def detect_ships_learned(
+    reflectance: NDArray[np.float32],
+    *,
+    valid: NDArray[np.bool_] | None = None,
+    clear: NDArray[np.bool_] | None = None,
+    pixel_size_m: float = 10.0,
+    cnn: ShipCnn | None = None,
+) -> list[Detection]:
+    """Single-date ships from the learned detector (:mod:`pipeline.detect.cnn`).
+
+    Args:
+        reflectance: ``(5, rows, cols)`` surface reflectance: blue, green, red, nir, swir16.
+        valid: Pixels with data (default: all).
+        clear: Pixels seen clear (default: all); detections whose centroid is not are dropped.
+        pixel_size_m: Ground size of one pixel, metres (for lengths only: the network
+            works in pixels).
+        cnn: The network (default: the committed :data:`~pipeline.detect.cnn.DEFAULT_CNN_PATH`).
+
+    Returns:
+        Detections sorted by decreasing score, ``source`` "learned".
+
+    Raises:
+        ValueError: When array shapes disagree or the pixel size is not positive.
+    """
+    if reflectance.ndim != 3 or reflectance.shape[0] != len(REFLECTANCE_BANDS):
+        raise ValueError(f"reflectance must be (5, rows, cols), got {reflectance.shape}")
+    if not pixel_size_m > 0:
+        raise ValueError(f"pixel_size_m must be positive, got {pixel_size_m}")
+    shape = (int(reflectance.shape[1]), int(reflectance.shape[2]))
+    for name, arr in (("valid", valid), ("clear", clear)):
+        if arr is not None and arr.shape != shape:
+            raise ValueError(f"{name} mask {arr.shape} does not match reflectance {shape}")
+    net = cnn if cnn is not None else load_cnn()
+    maps = predict_maps(net, reflectance, valid)
+    dets = detections_from_maps(
+        maps,
+        threshold=net.threshold,
+        peak_cells=net.peak_cells,
+        valid=valid,
+        pixel_size_m=pixel_size_m,
+        shape=shape,
+    )
+    if clear is not None:
+        dets = [
+            d
+            for d in dets
+            if clear[min(round(d.row), shape[0] - 1), min(round(d.col), shape[1] - 1)]
+        ]
+    return dets
 
 
 def detect_ships_in_arrays(
@@ -285,21 +399,36 @@ def detect_ships(
     reference: NDArray[np.float32] | PreparedReference | None = None,
     pixel_size_m: float | None = None,
     model: Mlp | None = None,
+    cnn: ShipCnn | None = None,
+    learned: bool = LEARNED_IN_PRODUCT,
 ) -> list[Detection]:
     """Detect ships in a chip, drop those under cloud, and give each its lon/lat.
+
+    With ``learned``, chips without a reference are counted by the learned single-date
+    detector (:mod:`pipeline.detect.cnn`), and in reference mode its ships on the berths
+    the reference flags as usually occupied are added, unless reference mode already found
+    a hull within :data:`BERTH_MERGE_M` (:func:`add_berth_ships`). Without it, the older
+    single-date detector and reference mode alone, as before issue 16.
 
     Args:
         chip: Reflectance, SCL and validity on the scene's UTM grid.
         reference: Optional empty-water composite ``(5, rows, cols)`` (reference mode),
             or a :class:`PreparedReference` built from one.
         pixel_size_m: Ground pixel size (default: from the chip's transform).
-        model: Shore pixel model (default: the committed one).
+        model: Shore pixel model of the older detector.
+        cnn: The learned detector (default: the committed one).
+        learned: Use the learned detector (default :data:`LEARNED_IN_PRODUCT`).
 
     Returns:
         Detections sorted by decreasing score, with ``lon``/``lat`` filled.
     """
     size = pixel_size_m if pixel_size_m is not None else abs(float(chip.transform.a))
     clear = clear_mask(chip.scl, pixel_size_m=size)
+    if reference is None and learned:
+        dets = detect_ships_learned(
+            chip.reflectance, valid=chip.valid, clear=clear, pixel_size_m=size, cnn=cnn
+        )
+        return with_lonlat(dets, chip.transform, chip.epsg)
     dets = detect_ships_in_arrays(
         chip.reflectance,
         valid=chip.valid,
@@ -308,7 +437,38 @@ def detect_ships(
         pixel_size_m=size,
         model=model,
     )
+    berths = reference.berths if isinstance(reference, PreparedReference) else None
+    if learned and berths is not None and berths.any():
+        found = detect_ships_learned(
+            chip.reflectance, valid=chip.valid, clear=clear, pixel_size_m=size, cnn=cnn
+        )
+        dets = add_berth_ships(dets, found, berths, pixel_size_m=size)
     return with_lonlat(dets, chip.transform, chip.epsg)
+
+
+def add_berth_ships(
+    found: list[Detection],
+    learned: list[Detection],
+    berths: NDArray[np.bool_],
+    *,
+    pixel_size_m: float,
+) -> list[Detection]:
+    """Reference-mode detections plus the learned ones on usually occupied berths.
+
+    A learned detection counts when its centroid lies on a berth and no detection kept so
+    far lies within :data:`BERTH_MERGE_M` of it (the same hull seen by both detectors).
+    """
+    out = list(found)
+    reach = BERTH_MERGE_M / pixel_size_m
+    rows, cols = berths.shape
+    for d in learned:
+        r, c = min(max(round(d.row), 0), rows - 1), min(max(round(d.col), 0), cols - 1)
+        if not berths[r, c]:
+            continue
+        if any(math.hypot(d.row - o.row, d.col - o.col) < reach for o in out):
+            continue
+        out.append(d)
+    return sorted(out, key=lambda d: -d.score)
 
 
 @lru_cache(maxsize=8)

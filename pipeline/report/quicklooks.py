@@ -38,6 +38,9 @@ N_BUSIEST: Final = 2
 WIDTH_IN: Final = 4.6
 #: Length of the scale bar, metres.
 SCALE_BAR_M: Final = 1000.0
+#: Outline colour of the learned single-date detector's ships (cyan: distinct from the
+#: reference-mode detections in the "after" colour).
+LEARNED_COLOUR: Final = "#15d6e8"
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,11 @@ def _pixel_outline(geometry: BaseGeometry, chip: Chip) -> np.ndarray[Any, Any] |
 
 
 def render(chip: Chip, aoi: Aoi, detections: Sequence[Mapping[str, Any]]) -> tuple[bytes, int]:
-    """True-colour JPEG of ``chip`` with AOI zones, detection outlines and a scale bar."""
+    """True-colour JPEG of ``chip`` with AOI zones, detection outlines and a scale bar.
+
+    Detections of the learned single-date detector (method ``learned``) are outlined in
+    :data:`LEARNED_COLOUR`, the others in the report's "after" colour.
+    """
     from pipeline.report.quicklook_png import rgb_array
 
     with report_style():
@@ -197,10 +204,11 @@ def render(chip: Chip, aoi: Aoi, detections: Sequence[Mapping[str, Any]]) -> tup
                     ring = _pixel_outline(wkt.loads(text), chip)
                 except (ShapelyError, ValueError):
                     ring = None
+            colour = LEARNED_COLOUR if det.get("method") == "learned" else COLOURS["after"]
             if ring is not None:
-                ax.plot(ring[:, 0] - 0.5, ring[:, 1] - 0.5, color=COLOURS["after"], lw=1.3)
+                ax.plot(ring[:, 0] - 0.5, ring[:, 1] - 0.5, color=colour, lw=1.3)
             else:
-                ax.plot([det["col"]], [det["row"]], "o", mfc="none", color=COLOURS["after"])
+                ax.plot([det["col"]], [det["row"]], "o", mfc="none", color=colour)
             drawn += 1
         pixel_m = abs(float(chip.transform.a)) or 10.0
         bar = SCALE_BAR_M / pixel_m

@@ -104,7 +104,11 @@ def test_run_ship_bench_produces_the_design_document(tmp_path: Path) -> None:
     write_port(tmp_path / "alpha", refl, [[30, 20, 12, 3], [5, 50, 10, 3]])
     write_port(tmp_path / "beta", synthetic_water(), [])
     doc = run_ship_bench(tmp_path)
-    assert set(doc) == {"ports", "overall", "detections"}
+    assert {"ports", "overall", "detections"} <= set(doc)
+    assert doc["detector"] == "legacy"
+    assert doc["ms_per_megapixel"] > 0
+    assert doc["scores"]["n_long"] == 0  # two labels 12 and 10 px long
+    assert doc["scores"]["recall_small"] == 0.5
     assert doc["ports"]["alpha"] == {
         "tp": 1,
         "fp": 0,
@@ -123,6 +127,15 @@ def test_run_ship_bench_produces_the_design_document(tmp_path: Path) -> None:
     assert d["bbox"] == [30, 20, 12, 3]
     assert abs(d["length_m"] - 120) <= 20
     json.dumps(doc)  # plain JSON types only
+
+
+def test_run_ship_bench_scores_the_learned_detector_and_refuses_others(tmp_path: Path) -> None:
+    write_port(tmp_path / "beta", synthetic_water(), [])
+    doc = run_ship_bench(tmp_path, detector="learned")
+    assert doc["detector"] == "learned"
+    assert doc["ports"]["beta"]["tp"] == 0
+    with pytest.raises(BenchDatasetError, match="unknown detector"):
+        run_ship_bench(tmp_path, detector="sharp-eyes")
 
 
 def test_read_port_decodes_dn_and_rle(tmp_path: Path) -> None:

@@ -1,0 +1,374 @@
+"""Train the learned ship detector (PyTorch, CPU) and score it leave-one-port-out.
+
+Run ``python -m pipeline.bench.train_cnn ../shared/datasets/sen2ships-dev --lopo`` (or
+``rasonwatch bench train-ships``) to re-create ``pipeline/detect/ship_cnn.npz`` and its
+model card ``ship_cnn.md``. With ``--lopo`` it first trains once per port on the five
+others and scores the held-out port with the numpy detector (the figure of record), picks
+the decoding threshold with the best pooled held-out F1, then trains on all six ports.
+
+PyTorch is a training-only dependency (the ``[train]`` extra): the detector runs the
+exported weights in numpy (:mod:`pipeline.detect.cnn`). Fixed seed, two threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as tfn
+
+from pipeline.bench.sen2ships import Port, port_folders, read_port
+from pipeline.bench.ship_eval import (
+    PEAK_CELLS,
+    THRESHOLDS,
+    EvalResult,
+    evaluate_maps,
+    maps_detections,
+    write_failures,
+)
+from pipeline.bench.ship_samples import Sampler
+from pipeline.detect.cnn import DEFAULT_CNN_PATH, LAYERS, ShipCnn, predict_maps
+from pipeline.detect.ships import DEFAULT_MODEL_PATH
+
+#: Seed of every random draw (patches, augmentation, initial weights).
+SEED: Final = 16
+#: Optimiser steps and patches per step.
+STEPS: Final = 1500
+BATCH: Final = 16
+#: Adam's learning rate (cosine-decayed to zero) and weight decay.
+LEARNING_RATE: Final = 3e-3
+WEIGHT_DECAY: Final = 1e-4
+#: Weight of the regression losses beside the heatmap's focal loss.
+REG_WEIGHT: Final = 0.2
+#: The issue's leave-one-port-out F1 target.
+TARGET_F1: Final = 0.70
+#: Threads of one training (torch's intra-op pool). One: on a shared two-core machine two
+#: threads spin on each other's barriers; the leave-one-port-out folds run two at a time
+#: instead (:data:`WORKERS`), so training uses the two cores either way.
+THREADS: Final = 1
+#: Leave-one-port-out folds trained at once, each in its own process.
+WORKERS: Final = 2
+
+
+class Net(nn.Module):
+    """The network of :data:`pipeline.detect.cnn.LAYERS`, in torch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.convs = nn.ModuleDict(
+            {
+                s.name: nn.Conv2d(
+                    s.c_in,
+                    s.c_out,
+                    s.kernel,
+                    stride=s.stride,
+                    padding=s.padding,
+                    dilation=s.dilation,
+                )
+                for s in LAYERS
+            }
+        )
+        # Batch normalisation after every ReLU layer while training; folded into the
+        # convolution's weights and bias on export, so the numpy network has none.
+        self.norms = nn.ModuleDict({s.name: nn.BatchNorm2d(s.c_out) for s in LAYERS if s.relu})
+        head = self.convs["head"]
+        assert isinstance(head, nn.Conv2d)
+        assert head.bias is not None
+        with torch.no_grad():
+            head.bias[0] = -4.0  # a rare positive class: start near p = 0.02
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw outputs ``(b, 7, h / 2, w / 2)`` (heat as a logit)."""
+        acts: dict[str, torch.Tensor] = {}
+        for s in LAYERS:
+            conv = self.convs[s.name]
+            if s.name == "fuse":
+                up = tfn.interpolate(acts["e5"], scale_factor=2.0, mode="nearest")
+                x = torch.cat([up, acts["e2"]], dim=1)
+            x = conv(x)
+            if s.relu:
+                x = torch.relu(self.norms[s.name](x))
+            acts[s.name] = x
+        return x
+
+    def export(self, meta: dict[str, Any]) -> ShipCnn:
+        """The numpy detector's weights, batch normalisation folded in (evaluation mode)."""
+        weights: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        with torch.no_grad():
+            for s in LAYERS:
+                conv = self.convs[s.name]
+                assert isinstance(conv, nn.Conv2d)
+                assert conv.bias is not None
+                w, b = conv.weight.double(), conv.bias.double()
+                if s.relu:
+                    bn = self.norms[s.name]
+                    assert isinstance(bn, nn.BatchNorm2d)
+                    assert bn.running_mean is not None
+                    assert bn.running_var is not None
+                    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+                    w = w * scale[:, None, None, None]
+                    b = (b - bn.running_mean.double()) * scale + bn.bias.double()
+                weights[f"{s.name}.weight"] = w.float().numpy()
+                weights[f"{s.name}.bias"] = b.float().numpy()
+        return ShipCnn(weights, meta)
+
+
+def loss_fn(out: torch.Tensor, heat: torch.Tensor, reg: torch.Tensor, mask: torch.Tensor) -> Any:
+    """CenterNet's focal loss on the heatmap plus L1 on the regressions at ship centres."""
+    p = torch.sigmoid(out[:, 0]).clamp(1e-4, 1 - 1e-4)
+    pos = heat >= 0.999
+    pos_loss = -(torch.log(p) * (1 - p) ** 2)[pos].sum()
+    neg_loss = -(torch.log(1 - p) * p**2 * (1 - heat) ** 4)[~pos].sum()
+    n = pos.sum().clamp(min=1)
+    focal = (pos_loss + neg_loss) / n
+    m = mask[:, None].expand_as(reg)
+    l1 = tfn.l1_loss(out[:, 1:][m], reg[m], reduction="sum") / n
+    return focal + REG_WEIGHT * l1
+
+
+def train(ports: Sequence[Port], *, steps: int, seed: int, log: str = "") -> Net:
+    """Train a network on some ports (fixed seed, :data:`THREADS` threads)."""
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(seed)
+    net = Net()
+    sampler = Sampler(ports, seed=seed)
+    opt = torch.optim.AdamW(net.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=LEARNING_RATE, total_steps=steps, pct_start=0.1
+    )
+    started = time.monotonic()
+    running = 0.0
+    for step in range(steps):
+        b = sampler.batch(BATCH)
+        out = net(torch.from_numpy(b.features))
+        loss = loss_fn(
+            out, torch.from_numpy(b.heat), torch.from_numpy(b.reg), torch.from_numpy(b.mask)
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        value = float(loss.item())
+        running = 0.98 * running + 0.02 * value if step else value
+        if (step + 1) % 250 == 0:
+            elapsed = time.monotonic() - started
+            print(
+                f"{log}step {step + 1}/{steps} loss {running:.3f} ({elapsed:.0f} s)",
+                file=sys.stderr,
+            )
+    net.eval()
+    return net
+
+
+@dataclass(frozen=True)
+class Lopo:
+    """Held-out outputs of the leave-one-port-out trainings."""
+
+    maps: dict[str, np.ndarray[Any, np.dtype[np.float32]]]
+    """Each port's network outputs from the network trained without it."""
+    seconds: float
+    """Wall time of the six trainings."""
+
+
+def _fold(ports: Sequence[Port], held: str, steps: int, seed: int) -> np.ndarray[Any, Any]:
+    """Train without port ``held`` and return its network outputs (one worker's job)."""
+    port = next(p for p in ports if p.name == held)
+    others = [p for p in ports if p.name != held]
+    net = train(others, steps=steps, seed=seed, log=f"LOPO {held}: ")
+    maps = predict_maps(net.export({}), port.reflectance, port.valid)
+    score = evaluate_maps([port], {held: maps}, threshold=0.4, peak_cells=PEAK_CELLS[0])
+    print(f"LOPO {held} at threshold 0.4: {score.overall.as_dict()}", file=sys.stderr)
+    return maps
+
+
+def run_lopo(ports: Sequence[Port], *, steps: int, seed: int) -> Lopo:
+    """Train without each port in turn (:data:`WORKERS` at once) and keep the held-out
+    port's outputs. Each fold is seeded alike, so the result does not depend on the order."""
+    started = time.monotonic()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx) as pool:
+        jobs = {p.name: pool.submit(_fold, ports, p.name, steps, seed) for p in ports}
+        maps = {name: job.result() for name, job in jobs.items()}
+    return Lopo(maps, time.monotonic() - started)
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """The model card (markdown) written beside the weights."""
+    lopo = meta.get("lopo")
+    legacy = json.loads(DEFAULT_MODEL_PATH.read_text())["meta"]["provenance"]
+    legacy_f1 = float(legacy["lopo_at_chosen_grouping"]["overall"]["f1"])
+    lines = [
+        "# ship_cnn.npz: the learned single-date ship detector",
+        "",
+        "A CenterNet-style heatmap CNN (`pipeline/detect/cnn.py`, "
+        f"{meta['parameters']} parameters) run in numpy. Written by "
+        "`pipeline/bench/train_cnn.py`; do not edit by hand.",
+        "",
+        "## Data",
+        f"- `sen2ships-dev`: {meta['data']} (real Sentinel-2 L2A crops, EPSG:3857, "
+        "5.8–8 m ground pixels).",
+        "- Augmentation: the eight flips and rotations, brightness gain and offset jitter, "
+        "noise, sub-pixel shifts, cut-and-paste of labelled hulls on open water and flush "
+        "along quays. No simulated chips.",
+        "",
+        "## Training",
+        f"- Command: `{meta['command']}`",
+        f"- Seed {meta['seed']}, {meta['steps']} steps of {meta['batch']} patches of "
+        f"{meta['patch']} px, torch {meta['torch']}, one CPU thread per training "
+        f"(the six leave-one-port-out trainings {WORKERS} at a time); final training "
+        f"{meta['train_seconds']:.0f} s.",
+        f"- Decoding: heat threshold {meta['threshold']}, peaks over {meta['peak_cells']} × "
+        f"{meta['peak_cells']} output cells.",
+        "",
+    ]
+    if lopo is not None:
+        lines += [
+            "## Leave-one-port-out (train on five ports, score the sixth; the figure of record)",
+            f"Six trainings took {lopo['seconds']:.0f} s. The threshold was chosen on these "
+            "pooled held-out outputs (one number for all ports).",
+            "",
+            "| port | tp | fp | fn | precision | recall | F1 |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, s in [*lopo["ports"].items(), ("**overall**", lopo["overall"])]:
+            lines.append(
+                f"| {name} | {s['tp']} | {s['fp']} | {s['fn']} | {s['precision']:.3f} "
+                f"| {s['recall']:.3f} | {s['f1']:.3f} |"
+            )
+        lines += [
+            "",
+            f"- Recall, ships < 15 px: {lopo['recall_small']:.3f} ({lopo['n_small']} labels); "
+            f"≥ 15 px: {lopo['recall_long']:.3f} ({lopo['n_long']} labels).",
+            f"- False alarms per km² of water: {lopo['fa_per_km2_water']:.2f}.",
+            f"- Length error of matched ships: median {lopo['length_abs_err_median_m']:.1f} m, "
+            f"mean {lopo['length_abs_err_mean_m']:.1f} m, median relative "
+            f"{lopo['length_rel_err_median']:.2f}.",
+            f"- The older single-date detector (`ship_model.json`), held out the same way: "
+            f"F1 {legacy_f1:.3f}. "
+            + (
+                "This model is better."
+                if lopo["overall"]["f1"] > legacy_f1
+                else "This model is worse: the flows keep the older one "
+                "(`LEARNED_IN_PRODUCT` in `pipeline/detect/cnn.py`)."
+            ),
+            "",
+        ]
+    ins = meta["in_sample"]
+    lines += [
+        "## The committed weights on their own training ports (in-sample, not a skill figure)",
+        "`tests/unit/detect/test_ship_cnn.py` checks that the weights still give these "
+        "(F1 no more than 0.05 below).",
+        "",
+        "| port | tp | fp | fn | F1 |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {n} | {s['tp']} | {s['fp']} | {s['fn']} | {s['f1']:.3f} |"
+            for n, s in [*ins["ports"].items(), ("**overall**", ins["overall"])]
+        ),
+        "",
+        "## Limits",
+        *(
+            [
+                "- Below the issue's targets (F1 ≥ 0.70, recall ≥ 0.85 for ships ≥ 15 px, "
+                "no port below 0.55): the training loss was still falling after its steps, "
+                "so it is under-trained as much as short of data."
+            ]
+            if lopo is not None and lopo["overall"]["f1"] < TARGET_F1
+            else []
+        ),
+        "- Six ports, one date each, 166 ships: the held-out figures carry a wide "
+        "uncertainty (a port of 12 ships moves by ±0.1 with one hit).",
+        "- Trained on Web-Mercator crops at 5.8–8 m ground pixels; Rajin chips are 10 m UTM, "
+        "so hulls look ~25 % shorter in pixels than most training hulls.",
+        "- Hulls abreast closer than ~2 cells (4 px) merge into one peak; small craft "
+        "(< 6 px) are not labelled in the data and are not looked for.",
+        "- Length is regressed from the pixels around the centre: only as good as the "
+        "table above says.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset_dir", type=Path)
+    parser.add_argument("--out", type=Path, default=DEFAULT_CNN_PATH)
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--lopo", action="store_true", help="score leave-one-port-out first")
+    parser.add_argument("--failures", type=Path, default=None, help="folder for LOPO overlays")
+    parser.add_argument("--no-final", action="store_true", help="LOPO only, write no weights")
+    args = parser.parse_args(argv)
+    ports = [read_port(f) for f in port_folders(args.dataset_dir)]
+    threshold, peak_cells = 0.4, PEAK_CELLS[0]
+    lopo_doc: dict[str, Any] | None = None
+    if args.lopo:
+        lopo = run_lopo(ports, steps=args.steps, seed=args.seed)
+        results = {
+            (t, k): evaluate_maps(ports, lopo.maps, threshold=t, peak_cells=k)
+            for t in THRESHOLDS
+            for k in PEAK_CELLS
+        }
+        for (t, k), r in sorted(results.items()):
+            o = r.overall
+            print(f"threshold {t} peaks {k}: P {o.precision:.3f} R {o.recall:.3f} F1 {o.f1:.3f}")
+        threshold, peak_cells = max(results, key=lambda key: results[key].overall.f1)
+        best: EvalResult = results[(threshold, peak_cells)]
+        lopo_doc = {**best.as_dict(), "seconds": round(lopo.seconds, 1)}
+        print(json.dumps(lopo_doc, indent=1))
+        if args.failures is not None:
+            dets = maps_detections(ports, lopo.maps, threshold=threshold, peak_cells=peak_cells)
+            write_failures(ports, dets, args.failures)
+    if args.no_final:
+        return 0
+    started = time.monotonic()
+    net = train(ports, steps=args.steps, seed=args.seed, log="final: ")
+    seconds = time.monotonic() - started
+    command = f"python -m pipeline.bench.train_cnn ../shared/datasets/{args.dataset_dir.name}"
+    if args.lopo:
+        command += " --lopo"
+    if args.steps != STEPS:
+        command += f" --steps {args.steps}"
+    if args.seed != SEED:
+        command += f" --seed {args.seed}"
+    meta: dict[str, Any] = {
+        "threshold": threshold,
+        "peak_cells": peak_cells,
+        "data": f"{len(ports)} ports ({', '.join(p.name for p in ports)}), "
+        f"{sum(len(p.boxes) for p in ports)} labelled ships",
+        "command": command,
+        "date": dt.date.today().isoformat(),
+        "seed": args.seed,
+        "steps": args.steps,
+        "batch": BATCH,
+        "patch": 96,
+        "torch": torch.__version__,
+        "train_seconds": round(seconds, 1),
+        "parameters": sum(int(p.numel()) for p in net.parameters()),
+        "lopo": lopo_doc,
+    }
+    final_maps = {p.name: predict_maps(net.export({}), p.reflectance, p.valid) for p in ports}
+    in_sample = evaluate_maps(ports, final_maps, threshold=threshold, peak_cells=peak_cells)
+    meta["in_sample"] = in_sample.as_dict()
+    cnn = net.export(meta)
+    cnn.save(args.out)
+    args.out.with_suffix(".md").write_text(model_card(meta))
+    print(f"wrote {args.out} and its model card", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
