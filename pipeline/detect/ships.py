@@ -214,6 +214,28 @@ def detections_from_maps(
     return [peak_detection(p, pixel_size_m=pixel_size_m, shape=shape) for p in peaks]
 
 
+def _checked_shape(
+    reflectance: NDArray[np.float32],
+    pixel_size_m: float,
+    valid: NDArray[np.bool_] | None,
+    clear: NDArray[np.bool_] | None,
+) -> tuple[int, int]:
+    """The chip's ``(rows, cols)``, once the inputs of a ship detector are checked.
+
+    Raises:
+        ValueError: When array shapes disagree or the pixel size is not positive.
+    """
+    if reflectance.ndim != 3 or reflectance.shape[0] != len(REFLECTANCE_BANDS):
+        raise ValueError(f"reflectance must be (5, rows, cols), got {reflectance.shape}")
+    if not pixel_size_m > 0:
+        raise ValueError(f"pixel_size_m must be positive, got {pixel_size_m}")
+    shape = (int(reflectance.shape[1]), int(reflectance.shape[2]))
+    for name, arr in (("valid", valid), ("clear", clear)):
+        if arr is not None and arr.shape != shape:
+            raise ValueError(f"{name} mask {arr.shape} does not match reflectance {shape}")
+    return shape
+
+
 def detect_ships_learned(
     reflectance: NDArray[np.float32],
     *,
@@ -238,14 +260,7 @@ def detect_ships_learned(
     Raises:
         ValueError: When array shapes disagree or the pixel size is not positive.
     """
-    if reflectance.ndim != 3 or reflectance.shape[0] != len(REFLECTANCE_BANDS):
-        raise ValueError(f"reflectance must be (5, rows, cols), got {reflectance.shape}")
-    if not pixel_size_m > 0:
-        raise ValueError(f"pixel_size_m must be positive, got {pixel_size_m}")
-    shape = (int(reflectance.shape[1]), int(reflectance.shape[2]))
-    for name, arr in (("valid", valid), ("clear", clear)):
-        if arr is not None and arr.shape != shape:
-            raise ValueError(f"{name} mask {arr.shape} does not match reflectance {shape}")
+    shape = _checked_shape(reflectance, pixel_size_m, valid, clear)
     net = cnn if cnn is not None else load_cnn()
     maps = predict_maps(net, reflectance, valid)
     dets = detections_from_maps(
@@ -298,16 +313,9 @@ def detect_ships_in_arrays(
     Raises:
         ValueError: When array shapes disagree or the pixel size is not positive.
     """
-    if reflectance.ndim != 3 or reflectance.shape[0] != len(REFLECTANCE_BANDS):
-        raise ValueError(f"reflectance must be (5, rows, cols), got {reflectance.shape}")
-    if not pixel_size_m > 0:
-        raise ValueError(f"pixel_size_m must be positive, got {pixel_size_m}")
-    shape = (int(reflectance.shape[1]), int(reflectance.shape[2]))
+    shape = _checked_shape(reflectance, pixel_size_m, valid, clear)
     refl = finite(reflectance)
     ok = np.ones(shape, dtype=bool) if valid is None else valid.astype(bool)
-    for name, arr in (("valid", valid), ("clear", clear)):
-        if arr is not None and arr.shape != shape:
-            raise ValueError(f"{name} mask {arr.shape} does not match reflectance {shape}")
 
     if reference is not None:
         prepared = (
