@@ -35,6 +35,7 @@ def test_the_shift_of_a_real_port_is_found(ports: list[Port]) -> None:
         assert shift.rows == pytest.approx(SHIFT[1], abs=0.08), port.name
 
 
+@pytest.mark.slow  # ~5 s: six real ports through the ship detector twice (make test runs it)
 def test_half_a_pixel_draws_ships_along_real_quays_and_registration_removes_them(
     ports: list[Port],
 ) -> None:
