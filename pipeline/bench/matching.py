@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from pipeline.detect.ships import Detection
+from pipeline.detect.detection import Detection
 
 #: Pixels added on each side of a label's bbox before testing a centroid.
 MATCH_MARGIN_PX: Final = 2.0

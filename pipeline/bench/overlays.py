@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from pipeline.bench.matching import matched_pairs
-from pipeline.detect.ships import Detection
+from pipeline.detect.detection import Detection
 
 #: Reflectance shown as full white in the true-colour stretch.
 WHITE_REFLECTANCE: Final = 0.25

@@ -21,11 +21,8 @@ from pyproj import CRS, Geod, Transformer
 
 from pipeline.bench.matching import PortScore, match_detections, overall_score
 from pipeline.detect.cnn import LEARNED_IN_PRODUCT
-from pipeline.detect.ships import (
-    Detection,
-    detect_ships_in_arrays,
-    detect_ships_learned,
-)
+from pipeline.detect.detection import Detection
+from pipeline.detect.ships import detect_ships_in_arrays, detect_ships_learned
 from pipeline.errors import RasonWatchError
 
 #: Band files in :data:`pipeline.types.REFLECTANCE_BANDS` order (blue, green, red, nir, swir16).

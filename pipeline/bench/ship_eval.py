@@ -19,8 +19,8 @@ from pipeline.bench.matching import PortScore, match_detections, matched_pairs, 
 from pipeline.bench.overlays import draw_overlay
 from pipeline.bench.sen2ships import Port
 from pipeline.bench.ship_samples import port_targets
+from pipeline.detect.detection import Detection, detections_from_maps
 from pipeline.detect.masks import water_mask
-from pipeline.detect.ships import Detection, detections_from_maps
 
 #: Heat thresholds and peak windows (output cells) tried on the held-out outputs.
 THRESHOLDS: Final = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)

@@ -46,10 +46,11 @@ from pipeline.detect.candidates import (
     waterline_band,
 )
 from pipeline.detect.classifier import Logistic, Mlp, fit_logistic, fit_mlp
+from pipeline.detect.detection import Detection, measure
 from pipeline.detect.features import FEATURE_NAMES, band_features
 from pipeline.detect.masks import sea_mask, water_mask
 from pipeline.detect.offshore import OFFSHORE_FEATURES, offshore_features
-from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, measure
+from pipeline.detect.ships import DEFAULT_MODEL_PATH
 
 #: Negatives kept per positive pixel: the shore band is >95 % non-ship.
 NEG_PER_POS: Final = 8

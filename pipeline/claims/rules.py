@@ -61,6 +61,12 @@ from numpy.typing import NDArray
 from pipeline.claims.changepoint import Onset
 from pipeline.claims.evidence import Evidence
 from pipeline.claims.groups import with_joint_verdicts
+from pipeline.claims.instruments import (
+    levels_of,
+    references_of,
+    refuse_mixed_levels,
+    refuse_mixed_references,
+)
 from pipeline.claims.legacy import scene_ratio
 from pipeline.claims.parse import Claim
 from pipeline.claims.registration import Registration
@@ -74,12 +80,12 @@ from pipeline.claims.stats import (
     proportion,
 )
 from pipeline.claims.verdict import Verdict, VerdictLabel
+from pipeline.claims.visit_chances import months_between
 from pipeline.claims.visits import (
     VISITS_RULE_VERSION,
     ShipMark,
     VisitsParams,
     measure_visits,
-    months_between,
     visits_rule,
 )
 from pipeline.types import Observation
@@ -113,41 +119,6 @@ def evaluate_claims(
     return with_joint_verdicts(claims, verdicts)
 
 
-def references_of(observations: Sequence[Observation], aoi: str) -> dict[str | None, int]:
-    """How many rows of ``aoi`` stored ``ok`` were measured against each reference id
-    (None: a row stored before references were identified)."""
-    counts: dict[str | None, int] = {}
-    for o in observations:
-        if o.aoi == aoi and o.zone is None and o.status == "ok":
-            counts[o.reference_id] = counts.get(o.reference_id, 0) + 1
-    return counts
-
-
-def refuse_mixed_references(verdict: Verdict, references: Mapping[str | None, int]) -> Verdict:
-    """``verdict``, made inconclusive with a note when its series mixes references.
-
-    Rows measured against different references are different instruments: pooling them
-    could turn a rebuilt reference into a spike or a drop.
-    """
-    if len(references) < 2:
-        return verdict
-    mix = ", ".join(
-        f"{count} rows against {ref or 'an unidentified reference'}"
-        for ref, count in sorted(references.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    )
-    note = (
-        f"the series mixes {len(references)} references ({mix}); rows measured against "
-        "different references are not pooled: run `rasonwatch backfill` again to reprocess "
-        "them against one"
-    )
-    return replace(
-        verdict,
-        verdict="inconclusive",
-        reason=f"not evaluated: the series mixes {len(references)} references",
-        notes=(*verdict.notes, note),
-    )
-
-
 def evaluate_claim(
     claim: Claim,
     observations: Sequence[Observation],
@@ -174,35 +145,6 @@ def evaluate_claim(
     verdict = replace(verdict, registration=registration)
     return refuse_mixed_levels(
         refuse_mixed_references(verdict, references), levels_of(observations, claim.aoi)
-    )
-
-
-def levels_of(observations: Sequence[Observation], aoi: str) -> dict[str, int]:
-    """How many rows of ``aoi`` stored ``ok`` were measured on each product level (rows
-    without a recorded level are Level-2A: nothing else could be stored before schema 6)."""
-    counts: dict[str, int] = {}
-    for o in observations:
-        if o.aoi == aoi and o.zone is None and o.status == "ok":
-            level = o.product_level or "L2A"
-            counts[level] = counts.get(level, 0) + 1
-    return counts
-
-
-def refuse_mixed_levels(verdict: Verdict, levels: Mapping[str, int]) -> Verdict:
-    """``verdict``, made inconclusive with a note when its series mixes product levels
-    (Level-1C top-of-atmosphere numbers are another instrument than Level-2A ones)."""
-    if len(levels) < 2:
-        return verdict
-    mix = ", ".join(f"{n} {level} rows" for level, n in sorted(levels.items()))
-    return replace(
-        verdict,
-        verdict="inconclusive",
-        reason=f"not evaluated: the series mixes product levels ({mix})",
-        notes=(
-            *verdict.notes,
-            f"the series mixes product levels ({mix}); they are different instruments and "
-            "are never pooled silently",
-        ),
     )
 
 

@@ -11,8 +11,9 @@
   numpy); ``ship_cnn.npz`` its weights, ``ship_cnn.md`` its model card.
 """
 
+from pipeline.detect.detection import Detection, with_lonlat
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
-from pipeline.detect.ships import Detection, detect_ships, detect_ships_in_arrays, with_lonlat
+from pipeline.detect.ships import detect_ships, detect_ships_in_arrays
 
 __all__ = [
     "Detection",

@@ -23,11 +23,12 @@ from shapely.geometry.base import BaseGeometry
 from pipeline import __version__
 from pipeline.detect.cnn import DEFAULT_CNN_PATH, LEARNED_IN_PRODUCT
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
+from pipeline.detect.detection import Detection, pixel_to_lonlat
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading, zone_mask
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
-from pipeline.detect.ships import DEFAULT_MODEL_PATH, Detection, detect_ships, pixel_to_lonlat
+from pipeline.detect.ships import DEFAULT_MODEL_PATH, detect_ships
 from pipeline.detect.yard_model import bare_level, expected_empty, shadow_scale, track_bed
 from pipeline.geo.sun import SunPosition, sun_position
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene

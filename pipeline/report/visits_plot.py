@@ -22,7 +22,7 @@ from typing import Any, Final
 from pipeline.claims.parse import Claim
 from pipeline.claims.series import is_clear
 from pipeline.claims.verdict import Verdict
-from pipeline.claims.visits import months_between
+from pipeline.claims.visit_chances import months_between
 from pipeline.report.figures import COLOURS, new_figure, plain, png_bytes, report_style
 from pipeline.types import Observation
 

@@ -21,7 +21,7 @@ from pipeline.bench.sen2ships import (
     read_port,
     run_ship_bench,
 )
-from pipeline.detect.ships import Detection
+from pipeline.detect.detection import Detection
 
 WATER = (0.04, 0.05, 0.03, 0.02, 0.01)
 HULL = (0.12, 0.13, 0.12, 0.16, 0.12)

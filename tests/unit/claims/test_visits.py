@@ -20,16 +20,14 @@ from visit_worlds import (
 from pipeline.claims.parse import Claim, parse_claims
 from pipeline.claims.rules import evaluate_claim
 from pipeline.claims.verdict import Verdict
-from pipeline.claims.visits import (
-    Look,
-    VisitEvidence,
-    link_visits,
+from pipeline.claims.visit_chances import (
     month_chances,
     month_ranges,
     months_between,
     quarters_of,
     seen_chance,
 )
+from pipeline.claims.visits import Look, VisitEvidence, link_visits
 
 CLAIM = Claim(
     id="port-first-ships-since-2018",

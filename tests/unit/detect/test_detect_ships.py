@@ -10,14 +10,9 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from pipeline.detect.classifier import Mlp, fit_mlp
+from pipeline.detect.detection import Detection, pixel_to_lonlat
 from pipeline.detect.reference_mode import prepare_reference
-from pipeline.detect.ships import (
-    Detection,
-    detect_ships,
-    detect_ships_in_arrays,
-    load_model,
-    pixel_to_lonlat,
-)
+from pipeline.detect.ships import detect_ships, detect_ships_in_arrays, load_model
 from pipeline.types import Chip
 
 WATER = (0.04, 0.05, 0.03, 0.02, 0.01)

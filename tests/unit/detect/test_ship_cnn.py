@@ -13,13 +13,8 @@ from pipeline.bench.matching import match_detections
 from pipeline.bench.sen2ships import Port, read_port
 from pipeline.bench.ship_samples import Target, paste, port_stamps
 from pipeline.detect.cnn import DEFAULT_CNN_PATH, LAYERS, ShipCnn, load_cnn
-from pipeline.detect.ships import (
-    Detection,
-    add_berth_ships,
-    detect_ships,
-    detect_ships_learned,
-    detections_from_maps,
-)
+from pipeline.detect.detection import Detection, detections_from_maps
+from pipeline.detect.ships import add_berth_ships, detect_ships, detect_ships_learned
 from pipeline.types import Chip
 
 #: The port whose figure the committed weights must reproduce (small: a fast test).
