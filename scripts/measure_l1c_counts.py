@@ -1,10 +1,13 @@
 """Ship counts on Level-1C against Level-2A of the same SIMULATED scenes (issue 17).
 
-On an archive holding both levels of some dates (one that starts before 2018-12-01): build
-Rajin's temporal reference from the Level-2A chips of those dates, then count ships on each
-date's Level-2A chip, on its Level-1C chip as it is (TOA) and on the Level-1C chip mapped onto
-the reference's scale (:mod:`pipeline.detect.toa_calibrate`), against the truth. Prints
-JSON; every figure is SIMULATED.
+On an archive holding both levels of some dates (one that starts before 2018-12-01, and
+runs into 2019 so that a reference can be built as the flows build it): Rajin's temporal
+reference comes from the archive's Level-2A chips in the flows' default reference period
+(up to 40 of the clearest, evenly spread). Each date holding both levels is then counted on
+its Level-2A chip, on its Level-1C chip as the flows count it (brought to surface
+reflectance by :mod:`pipeline.detect.toa_calibrate`), and on the Level-1C chip left at top
+of atmosphere, against the truth. Only dates the Level-2A mask calls at least 80 % clear
+are compared. Prints JSON; every figure is SIMULATED.
 
 Run: ``.venv/bin/python scripts/measure_l1c_counts.py ARCHIVE_DIR``.
 """
@@ -21,10 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import DEFAULT_AOI_DIR, Settings
-from pipeline.detect.analyse import analyse_chip, clear_pixels, reference_from_chips
-from pipeline.detect.toa_calibrate import fit_bands, to_reference_scale
+from pipeline.detect.analyse import (
+    analyse_chip,
+    clear_pixels,
+    reference_candidates,
+    reference_from_chips,
+)
+from pipeline.detect.masks import clear_fraction
 from pipeline.geo.aoi import load_aoi
 from pipeline.read.chips import read_chip
+from pipeline.run.options import DEFAULT_REFERENCE_PERIOD
 from pipeline.sources.local import LocalSource
 from pipeline.sources.normalise import normalise_item
 from pipeline.types import Scene
@@ -45,50 +54,57 @@ def main(archive: Path) -> dict[str, object]:
         for row in csv.DictReader(f):
             if row["aoi"] == aoi.id:
                 truth[row["datetime"][:10]] = int(row["ships"])
-    pairs = {d: p for d, p in sorted(by_day.items()) if set(p) == {"L2A", "L1C"}}
-    l2a = {d: read_chip(p["L2A"], aoi, settings=settings) for d, p in pairs.items()}
-    reference = reference_from_chips(list(l2a.values()))
+    start, end = (d.isoformat() for d in DEFAULT_REFERENCE_PERIOD)
+    in_period = [p["L2A"] for d, p in sorted(by_day.items()) if "L2A" in p and start <= d <= end]
+    chips = {s.id: read_chip(s, aoi, settings=settings) for s in in_period}
+    fractions = [
+        (s.id, clear_fraction(clear_pixels(chips[s.id]), chips[s.id].valid)) for s in in_period
+    ]
+    reference = reference_from_chips([chips[i] for i in reference_candidates(fractions)])
     if reference is None:
         raise SystemExit("too few clear Level-2A chips for a reference")
     rows = []
-    for day, pair in pairs.items():
-        surface = analyse_chip(l2a[day], pair["L2A"], aoi, reference=reference).observation
+    for day, pair in sorted(by_day.items()):
+        if set(pair) != {"L2A", "L1C"}:
+            continue
+        surface_chip = chips.get(pair["L2A"].id) or read_chip(pair["L2A"], aoi, settings=settings)
+        surface = analyse_chip(surface_chip, pair["L2A"], aoi, reference=reference).observation
         if (surface.clear_fraction or 0.0) < MIN_CLEAR:
             continue
         chip = read_chip(pair["L1C"], aoi, settings=settings, allow_l1c=True)
-        raw = analyse_chip(chip, pair["L1C"], aoi, reference=reference).observation
-        fit = fit_bands(chip.reflectance, reference.median, clear_pixels(chip) & chip.valid)
-        mapped = None
-        if fit is not None:
-            scaled = replace(chip, reflectance=to_reference_scale(chip.reflectance, fit))
-            mapped = analyse_chip(scaled, pair["L1C"], aoi, reference=reference).observation
+        calibrated = analyse_chip(chip, pair["L1C"], aoi, reference=reference).observation
+        as_toa = replace(pair["L1C"], level="L2A")  # skips the calibration: TOA as it is
+        raw = analyse_chip(chip, as_toa, aoi, reference=reference).observation
         rows.append(
             {
                 "date": day,
                 "truth": truth.get(day),
                 "l2a": surface.ships,
-                "l1c_toa": raw.ships,
-                "l1c_mapped": None if mapped is None else mapped.ships,
-                "clear_l2a": surface.clear_fraction,
-                "clear_l1c": raw.clear_fraction,
+                "l1c": calibrated.ships,
+                "l1c_toa_uncalibrated": raw.ships,
+                "clear_l2a": round(surface.clear_fraction or 0.0, 3),
+                "clear_l1c": round(calibrated.clear_fraction or 0.0, 3),
             }
         )
 
-    def diff(key: str) -> dict[str, float | int]:
-        pairs_ = [(r[key], r["l2a"]) for r in rows if r[key] is not None]
-        d = np.array([float(a) - float(b) for a, b in pairs_])  # type: ignore[arg-type]
+    def diff(key: str, against: str = "l2a") -> dict[str, float | int]:
+        d = np.array([float(r[key]) - float(r[against]) for r in rows if r[against] is not None])  # type: ignore[arg-type]
         return {
-            "scenes": len(d),
+            "scenes": int(d.size),
             "mean_difference": round(float(d.mean()), 3) if d.size else 0.0,
             "mean_abs_difference": round(float(np.abs(d).mean()), 3) if d.size else 0.0,
+            "equal": int((d == 0).sum()),
         }
 
     return {
         "SIMULATED": True,
         "archive": str(archive),
+        "reference_looks": len(reference.scene_ids),
         "clear_scenes": len(rows),
-        "l1c_toa_minus_l2a": diff("l1c_toa"),
-        "l1c_mapped_minus_l2a": diff("l1c_mapped"),
+        "l1c_minus_l2a": diff("l1c"),
+        "l1c_uncalibrated_minus_l2a": diff("l1c_toa_uncalibrated"),
+        "l2a_minus_truth": diff("l2a", "truth"),
+        "l1c_minus_truth": diff("l1c", "truth"),
         "scenes": rows,
     }
 

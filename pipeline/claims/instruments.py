@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 
 from pipeline.claims.verdict import Verdict
 from pipeline.types import Observation
@@ -51,10 +52,18 @@ def refuse_mixed_references(verdict: Verdict, references: Mapping[str | None, in
     )
 
 
-def levels_of(observations: Sequence[Observation], aoi: str) -> dict[str, int]:
+def levels_of(
+    observations: Sequence[Observation],
+    aoi: str,
+    periods: Sequence[tuple[date, date]] | None = None,
+) -> dict[str, int]:
     """How many rows of ``aoi`` stored ``ok`` were measured on each product level (rows
-    without a recorded level are Level-2A: nothing else could be stored before schema 6)."""
-    return Counter(o.product_level or "L2A" for o in _ok_rows(observations, aoi))
+    without a recorded level are Level-2A: nothing else could be stored before schema 6);
+    with ``periods`` (inclusive date ranges), only the rows inside one of them."""
+    rows = _ok_rows(observations, aoi)
+    if periods is not None:
+        rows = (o for o in rows if any(a <= o.datetime.date() <= b for a, b in periods))
+    return Counter(o.product_level or "L2A" for o in rows)
 
 
 def refuse_mixed_levels(verdict: Verdict, levels: Mapping[str, int]) -> Verdict:
@@ -73,3 +82,19 @@ def refuse_mixed_levels(verdict: Verdict, levels: Mapping[str, int]) -> Verdict:
             "are never pooled silently",
         ),
     )
+
+
+def note_levels(verdict: Verdict, levels: Mapping[str, int]) -> Verdict:
+    """``verdict`` with a note naming the product levels its series joins, when it joins
+    more than one (a visits claim: a ship seen at a berth is seen on either level, and the
+    Level-1C chips are brought to surface reflectance first; the counts of both levels on
+    the dates that have both are compared by ``scripts/measure_l1c_counts.py``)."""
+    if len(levels) < 2:
+        return verdict
+    mix = ", ".join(f"{n} {level} rows" for level, n in sorted(levels.items()))
+    note = (
+        f"the series joins product levels ({mix}); Level-1C rows are top-of-atmosphere chips "
+        "brought to surface reflectance (Rayleigh correction, no aerosol correction) and "
+        "count visits, not rates"
+    )
+    return replace(verdict, notes=(*verdict.notes, note))

@@ -63,6 +63,7 @@ from pipeline.claims.evidence import Evidence
 from pipeline.claims.groups import with_joint_verdicts
 from pipeline.claims.instruments import (
     levels_of,
+    note_levels,
     references_of,
     refuse_mixed_levels,
     refuse_mixed_references,
@@ -143,9 +144,13 @@ def evaluate_claim(
         reference_ids=tuple(sorted(str(r) for r in references if r is not None)),
     )
     verdict = replace(verdict, registration=registration)
-    return refuse_mixed_levels(
-        refuse_mixed_references(verdict, references), levels_of(observations, claim.aoi)
-    )
+    verdict = refuse_mixed_references(verdict, references)
+    if claim.test == "visits":
+        return note_levels(verdict, levels_of(observations, claim.aoi))
+    # A rate or presence test pools the rows of its baseline and window: those must share
+    # one level (Level-1C rows before 2019 outside them do not enter the statistic).
+    periods = (claim.baseline, claim.window)
+    return refuse_mixed_levels(verdict, levels_of(observations, claim.aoi, periods))
 
 
 def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -> Verdict:

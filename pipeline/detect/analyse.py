@@ -29,6 +29,7 @@ from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading,
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, detect_ships
+from pipeline.detect.toa_calibrate import TOA_METHOD, chip_to_surface
 from pipeline.detect.yard_model import bare_level, expected_empty, shadow_scale, track_bed
 from pipeline.geo.sun import SunPosition, sun_position
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
@@ -68,7 +69,7 @@ def detector_version() -> str:
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
     if LEARNED_IN_PRODUCT:
         model += ".cnn." + hashlib.sha256(DEFAULT_CNN_PATH.read_bytes()).hexdigest()[:8]
-    methods = f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}"
+    methods = f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}.toa.{TOA_METHOD}"
     return f"{__version__}+ships.{model}.{methods}"
 
 
@@ -172,8 +173,12 @@ def analyse_chip(
     Both need a temporal reference on the chip's grid: without one the observation is
     ``failed`` with the reason (a later run retries it), never a number from another
     method mixed into the series. ``allow_single_date`` lets ports fall back to the
-    single-date detector (benchmarks compare the two modes).
+    single-date detector (benchmarks compare the two modes). A Level-1C chip (top of
+    atmosphere) is first brought to surface reflectance
+    (:func:`pipeline.detect.toa_calibrate.chip_to_surface`, with the scene's sun).
     """
+    if scene.level == "L1C":
+        chip = chip_to_surface(chip, scene_sun(scene, aoi).elevation, reference)
     clear = clear_pixels(chip)
     base = Observation(
         aoi=aoi.id,

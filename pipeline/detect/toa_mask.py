@@ -17,6 +17,13 @@ thick cloud snow; so brightness (Sen2Cor's red test) and SWIR separate them:
 
 The result is written in SCL's classes (0 nodata, 3 shadow, 4 other, 6 water, 9 cloud, 11
 snow) so that :func:`pipeline.detect.masks.clear_mask` reads it as it reads SCL.
+
+Spectral tests alone call white roofs, concrete quays and container yards cloud (as Fmask
+and Sen2Cor do over bright towns). Where a temporal reference exists,
+:func:`recheck_with_reference` asks the question a single date cannot: is the pixel much
+brighter than it usually is? (The multi-temporal test of MAJA, Hagolle et al. 2010.) On the
+SIMULATED winter overlap, the bright port land taken for cloud put false ships along the
+quays, at the edge of the "cloud".
 """
 
 from __future__ import annotations
@@ -31,6 +38,18 @@ from scipy import ndimage
 #: cloud at 25 degrees of sun elevation casts its shadow about 3 km away).
 SHADOW_REACH_PX: Final = 300.0
 BLUE, GREEN, RED, NIR, SWIR = range(5)
+#: A pixel called cloud stays cloud only when its blue is at least this much above the
+#: reference's, after the scene's own median offset from the reference (the aerosol the
+#: Level-1C calibration leaves) is taken out. A cloud thick enough to hide a ship is
+#: brighter in the blue than anything under it but snow, which :func:`scl_from_toa` tells
+#: apart by its SWIR.
+CLOUD_BLUE_EXCESS: Final = 0.08
+#: The reference's open water: SWIR (and NIR) reflectance under this.
+WATER_MAX_SWIR: Final = 0.03
+#: SWIR excess over the reference's open water that is cloud (or, where small, a ship).
+WATER_CLOUD_SWIR_EXCESS: Final = 0.025
+#: SCL classes written here.
+SHADOW_CLASS, OTHER_CLASS, CLOUD_CLASS = 3, 4, 9
 
 
 def _ratio(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -63,10 +82,44 @@ def scl_from_toa(toa: NDArray[np.float32], valid: NDArray[np.bool_]) -> NDArray[
         else np.zeros_like(cloud)
     )
     shadow = near & ~cloud & ~water & (n < 0.08) & (s < 0.06)
-    scl = np.full(b.shape, 4, np.uint8)
+    scl = np.full(b.shape, OTHER_CLASS, np.uint8)
     scl[water] = 6
     scl[snow] = 11
-    scl[shadow] = 3
-    scl[cloud] = 9
+    scl[shadow] = SHADOW_CLASS
+    scl[cloud] = CLOUD_CLASS
     scl[~valid] = 0
     return scl
+
+
+def recheck_with_reference(
+    scl: NDArray[np.uint8],
+    surface: NDArray[np.float32],
+    reference: NDArray[np.float32],
+    valid: NDArray[np.bool_],
+) -> NDArray[np.uint8]:
+    """``scl`` rechecked against the temporal reference: is each pixel much brighter than
+    it usually is?
+
+    ``surface`` is the chip at the surface (after
+    :func:`pipeline.detect.toa_calibrate.surface_from_toa`), ``reference`` the reference's
+    median, both ``(5, rows, cols)`` on one grid. Each band's excess over the reference is
+    taken less the scene's median excess (the aerosol the calibration leaves).
+
+    * A pixel called cloud whose blue excess is under :data:`CLOUD_BLUE_EXCESS` is a surface
+      that is always bright: it becomes "other" (4).
+    * On the reference's open water, whose SWIR is near zero, a SWIR excess of
+      :data:`WATER_CLOUD_SWIR_EXCESS` is cloud (9), thin or not: the spectral tests call
+      thin cloud over water "water" or "snow". A ship is such an excess too, but a small
+      one, and :func:`pipeline.detect.masks.clear_mask` keeps ship-sized "cloud" clear.
+    """
+    both = valid & np.all(np.isfinite(surface), axis=0) & np.all(np.isfinite(reference), axis=0)
+    if not both.any():
+        return scl
+    excess = surface - reference
+    offsets = np.array([np.median(band[both]) for band in excess], np.float32)
+    excess = excess - offsets.reshape(-1, 1, 1)
+    out = scl.copy()
+    out[(scl == CLOUD_CLASS) & both & (excess[BLUE] < CLOUD_BLUE_EXCESS)] = OTHER_CLASS
+    open_water = both & (reference[SWIR] < WATER_MAX_SWIR) & (reference[NIR] < WATER_MAX_SWIR)
+    out[open_water & (excess[SWIR] > WATER_CLOUD_SWIR_EXCESS)] = CLOUD_CLASS
+    return out

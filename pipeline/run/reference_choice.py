@@ -199,7 +199,9 @@ def choose_reference(
     """
     key = job.reference_key(aoi)
     listed = scenes if key.period == (start, end) else steps.search(job.read_spec, aoi, *key.period)
-    window = [s for s in listed if key.admits(s.datetime.date())]
+    # Surface reflectance only: a Level-1C scene is compared with the reference after its
+    # calibration (pipeline.detect.toa_calibrate), never composited into it.
+    window = [s for s in listed if s.level == "L2A" and key.admits(s.datetime.date())]
     origins = {s.id: scene_origin(s, BANDS) for s in window}
     stored = load_reference(reference_path(job.references_dir, key))
     reason = stale_reason(stored, key, available=len(window), origins=origins)

@@ -164,17 +164,14 @@ def describe(exc: BaseException, scene: Scene) -> str:
 def check_assets(scene: Scene) -> None:
     """Fail when ``scene`` lacks a band every chip needs.
 
+    A Level-1C scene has no SCL asset of its own (its mask is computed from its bands when
+    it is read, :mod:`pipeline.detect.toa_mask`), so only its five bands are required.
+
     Raises:
-        MissingAssetError: an asset, or its href, is missing (named in the message), or the
-            scene is Level-1C (no SCL: there is no Level-1C read path in backfills).
+        MissingAssetError: an asset, or its href, is missing (named in the message).
     """
-    if scene.level != "L2A":
-        raise MissingAssetError(
-            f"scene {scene.id} is {scene.level} (top of atmosphere, no SCL): there is no "
-            "Level-1C read path yet (detectors are calibrated on surface reflectance), so it "
-            "is stored failed rather than mixed into the Level-2A series"
-        )
-    missing = [band for band in BANDS if band not in scene.assets or not scene.assets[band].href]
+    needed = BANDS if scene.level == "L2A" else tuple(b for b in BANDS if b != "scl")
+    missing = [band for band in needed if band not in scene.assets or not scene.assets[band].href]
     if missing:
         raise MissingAssetError(
             f"missing asset {', '.join(missing)}: the STAC item of {scene.id} has no usable "
@@ -194,12 +191,14 @@ def read_one(scene: Scene, aoi: Aoi, spec: ReadSpec) -> Chip:
     with stage("read"):
         check_assets(scene)
         if spec.cache_dir is None:
-            return read_chip(scene, aoi, settings=spec.settings, sign=spec.source.sign)
+            return read_chip(
+                scene, aoi, settings=spec.settings, sign=spec.source.sign, allow_l1c=True
+            )
         cache, origin = ChipCache(spec.cache_dir), scene_origin(scene, BANDS)
         cached = cache.get(scene.id, origin, aoi)
         if cached is not None:
             return cached
-        chip = read_chip(scene, aoi, settings=spec.settings, sign=spec.source.sign)
+        chip = read_chip(scene, aoi, settings=spec.settings, sign=spec.source.sign, allow_l1c=True)
         cache.put(chip, origin, aoi)
         return chip
 
@@ -227,7 +226,9 @@ def read_scene(scene: Scene, aois: Sequence[Aoi], spec: ReadSpec) -> list[ChipRe
         missing = [a for a in aois if chips[a.id] is None]
         if len(missing) > 1:
             try:
-                read = read_chips(scene, missing, settings=spec.settings, sign=spec.source.sign)
+                read = read_chips(
+                    scene, missing, settings=spec.settings, sign=spec.source.sign, allow_l1c=True
+                )
             except Exception:  # each AOI alone below, to tell whose the failure is
                 read = []
             for aoi, chip in zip(missing, read, strict=False):

@@ -1,7 +1,7 @@
 """End to end on a SIMULATED archive that reaches back before Level-2A (issue 17): simulate,
 backfill through the flow, evaluate a visits claim. Each date is processed on its best
-product, every row records its level, and Level-1C rows are failed with the reason rather
-than mixed into the Level-2A series."""
+product, every row records its level, and Level-1C rows are counted after their
+calibration to surface reflectance; a visits claim says that it joins both levels."""
 
 from __future__ import annotations
 
@@ -65,17 +65,28 @@ def test_each_date_is_stored_once_on_its_best_product_with_its_level(store: Path
     assert len(days) == len(stored) == 2 * 12  # 12 dates, 2 AOIs, one row each
     l1c = [r for r in stored if r[4] == "L1C"]
     assert {r[1] for r in l1c} == {"S2A_52TFM_20181128_0_L1C"}  # before Level-2A existed
-    assert all(r[2] == "failed" and "no Level-1C read path" in r[3] for r in l1c)
+    assert all(r[2] == "ok" for r in l1c)
     l2a = [r for r in stored if r[4] == "L2A"]
     assert all(r[1].endswith("_L2A") for r in l2a)
     assert sum(r[2] == "ok" for r in l2a) >= 18
 
 
-def test_a_visits_claim_is_evaluated_on_the_level_2a_rows(store: Path, tmp_path: Path) -> None:
+def test_a_visits_claim_joins_both_levels_and_says_so(store: Path, tmp_path: Path) -> None:
     claims = tmp_path / "claims.toml"
     claims.write_text(CLAIMS)
     (verdict,) = evaluate_store(store, claims).verdicts
     assert verdict.visits is not None
     assert "mixes product levels" not in verdict.reason
-    assert any("failed processing" in note for note in verdict.notes)
+    assert any("joins product levels (1 L1C rows" in note for note in verdict.notes)
     assert verdict.simulated
+
+
+def test_a_rate_claim_refuses_a_window_that_mixes_levels(store: Path, tmp_path: Path) -> None:
+    claims = tmp_path / "claims.toml"
+    rate = CLAIMS.replace('test = "visits"', 'test = "rate-ratio"')
+    claims.write_text(rate.replace("baseline = [2018-12-01", "baseline = [2018-11-28"))
+    (mixed,) = evaluate_store(store, claims).verdicts
+    assert "mixes product levels (1 L1C rows" in mixed.reason
+    claims.write_text(rate)  # the Level-1C date lies outside baseline and window
+    (alone,) = evaluate_store(store, claims).verdicts
+    assert "mixes product levels" not in alone.reason
