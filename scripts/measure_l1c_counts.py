@@ -24,13 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import DEFAULT_AOI_DIR, Settings
-from pipeline.detect.analyse import (
-    analyse_chip,
-    clear_pixels,
-    reference_candidates,
-    reference_from_chips,
-)
+from pipeline.detect.analyse import analyse_chip, clear_pixels
 from pipeline.detect.masks import clear_fraction
+from pipeline.detect.reference_looks import reference_candidates, reference_from_chips
 from pipeline.geo.aoi import load_aoi
 from pipeline.read.chips import read_chip
 from pipeline.run.options import DEFAULT_REFERENCE_PERIOD
@@ -60,7 +56,8 @@ def main(archive: Path) -> dict[str, object]:
     fractions = [
         (s.id, clear_fraction(clear_pixels(chips[s.id]), chips[s.id].valid)) for s in in_period
     ]
-    reference = reference_from_chips([chips[i] for i in reference_candidates(fractions)])
+    picked = [chips[i] for i in reference_candidates(fractions)]
+    reference = reference_from_chips(picked, leave_out_snow=True)
     if reference is None:
         raise SystemExit("too few clear Level-2A chips for a reference")
     rows = []

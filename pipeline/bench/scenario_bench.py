@@ -46,17 +46,15 @@ import numpy as np
 from pyproj import Transformer
 
 from pipeline.config import Settings
-from pipeline.detect.analyse import (
-    SceneAnalysis,
-    analyse_chip,
-    aoi_reference,
-    clear_pixels,
-    reference_candidates,
-    reference_from_chips,
-)
+from pipeline.detect.analyse import SceneAnalysis, analyse_chip, clear_pixels
 from pipeline.detect.coregister import Shift, apply_shift
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
+from pipeline.detect.reference_looks import (
+    aoi_reference,
+    reference_candidates,
+    reference_from_chips,
+)
 from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip
 from pipeline.run.simulated_archive import ensure_archive
@@ -304,7 +302,10 @@ def run_scenario_bench(
         measured = dict(fractions)
         # A rebuilt reference: the same period, composited from the other half of its scenes.
         halves = (
-            [reference_from_chips([chips[i] for i in picked[k::2]]) for k in (0, 1)]
+            [
+                reference_from_chips([chips[i] for i in picked[k::2]], leave_out_snow=True)
+                for k in (0, 1)
+            ]
             if aoi.kind == "port"
             else []
         )

@@ -29,13 +29,9 @@ from typing import TYPE_CHECKING, Final
 
 from pipeline.bench.seasons import Scored, by_season, count_errors, relative_errors
 from pipeline.config import Settings
-from pipeline.detect.analyse import (
-    analyse_chip,
-    aoi_reference,
-    clear_pixels,
-    reference_candidates,
-)
+from pipeline.detect.analyse import analyse_chip, clear_pixels
 from pipeline.detect.masks import clear_fraction
+from pipeline.detect.reference_looks import aoi_reference, reference_candidates
 from pipeline.errors import RasonWatchError
 from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip

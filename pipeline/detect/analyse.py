@@ -8,7 +8,6 @@ detections behind it. Imports neither rasterio nor prefect.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Final
@@ -26,7 +25,7 @@ from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.detection import Detection, pixel_to_lonlat
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
 from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading, zone_mask
-from pipeline.detect.reference import Reference, build_reference, pick_evenly
+from pipeline.detect.reference import Reference
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, detect_ships
 from pipeline.detect.toa_calibrate import TOA_METHOD, chip_to_surface
@@ -53,9 +52,8 @@ SNOW_NDSI: Final = 0.1
 SNOW_MIN_GREEN: Final = 0.2
 #: Buffer around SCL cloud, shadow and snow before a yard pixel counts as measured.
 CLOUD_BUFFER_M: Final = 30.0
-#: A scene joins a temporal reference only when this much of the AOI is seen clear:
-#: a partly cloudy scene adds cloud edges and shadows to the composite.
-REFERENCE_MIN_CLEAR: Final = 0.9
+#: Which looks a reference is composited from (:mod:`pipeline.detect.reference_looks`).
+REFERENCE_LOOKS: Final = "snow-free-ports-1"
 
 
 @cache
@@ -324,63 +322,3 @@ def register_to(
 def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The yard's track bed (:func:`pipeline.detect.yard_model.track_bed`)."""
     return track_bed(reference.median, reference.ndvi_high, reference.spread, yard)
-
-
-def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
-    """Scene ids to build a reference from, given each scene's clear fraction over the AOI.
-
-    Scenes at least :data:`REFERENCE_MIN_CLEAR` clear qualify; at most
-    :data:`pipeline.detect.reference.MAX_SCENES` of them are taken, spread evenly over time
-    (``fractions`` in time order), so the reference reads a bounded number of chips.
-    """
-    qualifying = [sid for sid, fraction in fractions if fraction >= REFERENCE_MIN_CLEAR]
-    return [qualifying[i] for i in pick_evenly(qualifying)]
-
-
-def aoi_reference(aoi: Aoi, chips: Sequence[Chip], scenes: Sequence[Scene]) -> Reference | None:
-    """:func:`reference_from_chips` for ``aoi``; a rail AOI's also models the empty ground by
-    the day, from each chip's sun (``scenes`` hold the chips' sensing times)."""
-    if aoi.kind != "rail" or not chips:
-        return reference_from_chips(chips)
-    by_id = {s.id: s for s in scenes}
-    first = chips[0]
-    return reference_from_chips(
-        chips,
-        [scene_sun(by_id[c.scene_id], aoi).elevation for c in chips],
-        yards=_area_mask(yard_areas(aoi), first.transform, first.epsg, first.shape),
-    )
-
-
-def reference_from_chips(
-    chips: Sequence[Chip],
-    sun_elevations: Sequence[float] | None = None,
-    *,
-    yards: NDArray[np.bool_] | None = None,
-) -> Reference | None:
-    """Build an AOI's temporal reference from the clearest chips, spread over time.
-
-    Chips at least :data:`REFERENCE_MIN_CLEAR` clear are candidates; at most
-    :data:`pipeline.detect.reference.MAX_SCENES` of them, evenly spread, are composited.
-    ``sun_elevations`` (one per chip; rail yards) adds the model of the empty ground by
-    the day (:mod:`pipeline.detect.yard_model`), its level measured on the track bed of
-    ``yards``. Returns None when fewer than
-    :data:`pipeline.detect.reference.MIN_CLEAR_LOOKS` qualify.
-    """
-    from pipeline.detect.reference import MIN_CLEAR_LOOKS
-
-    suns: Sequence[float | None] = [None] * len(chips) if sun_elevations is None else sun_elevations
-    candidates = []
-    for chip, sun in zip(chips, suns, strict=True):
-        clear = clear_pixels(chip)
-        if clear_fraction(clear, chip.valid) >= REFERENCE_MIN_CLEAR:
-            candidates.append((chip, clear, sun))
-    if len(candidates) < MIN_CLEAR_LOOKS:
-        return None
-    picked = [candidates[i] for i in pick_evenly([c.scene_id for c, _, _ in candidates])]
-    elevations = [e for _, _, e in picked if e is not None]
-    return build_reference(
-        [c for c, _, _ in picked],
-        [m for _, m, _ in picked],
-        sun_elevations=elevations if sun_elevations is not None else None,
-        yards=yards,
-    )

@@ -15,6 +15,12 @@ from scipy import ndimage as ndi
 
 #: SCL classes that hide the surface: 3 cloud shadow, 8/9 cloud medium/high, 10 cirrus.
 SCL_OBSCURED: Final = (3, 8, 9, 10)
+#: SCL class 11: snow or ice.
+SCL_SNOW_ICE: Final = 11
+#: NDSI above which a pixel is snow or ice (Hall et al. 1995: full cover is above ~0.4).
+SNOW_NDSI_FULL: Final = 0.4
+#: Green reflectance snow or ice at least has (dark water has a high NDSI too).
+SNOW_MIN_GREEN_FULL: Final = 0.1
 #: SCL class 0 is "no data".
 SCL_NODATA: Final = 0
 #: Largest ship we look for: a Capesize bulk carrier or a big container ship is
@@ -143,6 +149,24 @@ def clear_mask(scl: NDArray[np.uint8], *, pixel_size_m: float = 10.0) -> NDArray
     real_cloud = remove_small(obscured, _pixels(MAX_SHIP_AREA_M2, pixel_size_m) + 1)
     clear: NDArray[np.bool_] = ~real_cloud & (scl != SCL_NODATA)
     return clear
+
+
+def snow_share(
+    scl: NDArray[np.uint8],
+    green: NDArray[np.float32],
+    swir: NDArray[np.float32],
+    clear: NDArray[np.bool_],
+) -> float:
+    """Share of the ``clear`` pixels under snow or ice: SCL class 11, or the normalised
+    difference snow index (green - SWIR) / (green + SWIR) above :data:`SNOW_NDSI_FULL` on a
+    pixel bright enough in the green (Hall et al. 1995), which catches what SCL misses."""
+    n = int(clear.sum())
+    if n == 0:
+        return 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndsi = (green - swir) / (green + swir)
+    snowy = (scl == SCL_SNOW_ICE) | ((ndsi > SNOW_NDSI_FULL) & (green > SNOW_MIN_GREEN_FULL))
+    return float((snowy & clear).sum()) / n
 
 
 def clear_fraction(clear: NDArray[np.bool_], inside: NDArray[np.bool_]) -> float:

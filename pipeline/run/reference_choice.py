@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime
 from typing import Final
 
 from pipeline.config import BANDS
-from pipeline.detect.analyse import reference_candidates
 from pipeline.detect.reference import Reference
+from pipeline.detect.reference_looks import reference_candidates
 from pipeline.read.pixel_origin import scene_origin
 from pipeline.run.job import Job
 from pipeline.run.scene_work import Survey, one_line

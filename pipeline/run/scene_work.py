@@ -29,12 +29,10 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.config import BANDS, Settings
-from pipeline.detect.analyse import (
-    aoi_reference,
-    clear_pixels,
-)
+from pipeline.detect.analyse import clear_pixels
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
+from pipeline.detect.reference_looks import aoi_reference
 from pipeline.errors import ReadError
 from pipeline.read.chip_cache import ChipCache
 from pipeline.read.chips import read_chip, read_chips
@@ -303,7 +301,7 @@ def build_reference(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Refere
     reference is never built from whichever chips happened to be readable.
 
     Returns None when too few of them are clear (see
-    :func:`pipeline.detect.analyse.reference_from_chips`).
+    :func:`pipeline.detect.reference_looks.reference_from_chips`).
 
     Raises:
         TransientReadError: some chips may be readable later.
