@@ -18,6 +18,10 @@ Operators tune reads over slow or flaky links with environment variables, read w
 ``RASONWATCH_FETCH_TILES``
     1 (default): HTTP(S) COGs are read by fetching their header and tiles directly
     (:mod:`pipeline.read.tile_fetch`); 0: every file goes through GDAL's ``/vsicurl/``.
+
+``AWS_*`` (credentials, ``AWS_PROFILE``, ``AWS_S3_ENDPOINT``...) are read by GDAL itself for
+``s3://`` hrefs; :attr:`Settings.aws_env` records which are set (never a secret's value) so
+that a requester-pays read without credentials is refused before anything is opened.
 """
 
 from __future__ import annotations
@@ -72,6 +76,29 @@ GDAL_ENV: Final = MappingProxyType(
         "GDAL_HTTP_TIMEOUT": GDAL_HTTP_TIMEOUT,
     }
 )
+
+#: Environment variables of GDAL's ``/vsis3/`` that decide how an ``s3://`` href is read;
+#: :class:`Settings` keeps their values (none is a secret).
+AWS_SETTING_VARS: Final = (
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_S3_ENDPOINT",
+    "AWS_HTTPS",
+    "AWS_VIRTUAL_HOSTING",
+)
+#: Credential variables GDAL reads from the environment itself; :class:`Settings` keeps only
+#: whether each is set, never its value.
+AWS_CREDENTIAL_VARS: Final = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def aws_env_from_environment() -> MappingProxyType[str, str]:
+    """The S3 access the environment gives: each of :data:`AWS_SETTING_VARS` that is set,
+    with its value, and each of :data:`AWS_CREDENTIAL_VARS` that is set, as ``"set"``."""
+    found = {k: os.environ[k].strip() for k in AWS_SETTING_VARS if os.environ.get(k, "").strip()}
+    found.update({k: "set" for k in AWS_CREDENTIAL_VARS if os.environ.get(k, "").strip()})
+    return MappingProxyType(found)
+
 
 #: The bands every chip carries, in this order, as Earth Search v1 asset keys.
 BANDS: Final = ("blue", "green", "red", "nir", "swir16", "scl")
@@ -144,3 +171,7 @@ class Settings:
     """Read HTTP(S) COGs by fetching the header and the tiles under the windows ourselves
     (:mod:`pipeline.read.tile_fetch`, no ``HEAD``, one request per run of tiles) and letting GDAL
     decode them; False reads every file through GDAL's ``/vsicurl/``."""
+    aws_env: MappingProxyType[str, str] = field(default_factory=aws_env_from_environment)
+    """What the environment says about S3 access (:func:`aws_env_from_environment`): the
+    reader checks it before opening a requester-pays ``s3://`` href
+    (:mod:`pipeline.read.s3_access`); GDAL takes the credentials from the environment."""

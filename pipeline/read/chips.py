@@ -25,6 +25,12 @@ The 10 m grid
     the 10980-pixel files. A file in another CRS than the item's EPSG, rotated, or not
     north-up is refused with a :class:`~pipeline.errors.ReadError`.
 
+JPEG 2000 and ``s3://``
+    Files other than HTTP(S) GeoTIFFs (the Level-1C JPEG 2000 of CDSE and Earth Search, local
+    files) are opened by GDAL itself (``/vsicurl/``, ``/vsis3/``). A requester-pays ``s3://``
+    href is read with ``AWS_REQUEST_PAYER=requester``, and refused before anything is opened
+    when the environment has no AWS credentials (:mod:`pipeline.read.s3_access`).
+
 Reflectance
     ``DN * scale + offset`` per band as float32, NaN where the band has no data; the scale and
     offset come from the scene (decided by :mod:`pipeline.sources.offsets`). Then the
@@ -59,7 +65,6 @@ from rasterio.enums import Resampling
 from rasterio.features import geometry_mask
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
-from rasterio.windows import Window
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
@@ -73,6 +78,7 @@ from pipeline.read.grid import (
     TARGET_RESOLUTION_M,
     ChipGrid,
     band_window,
+    read_window,
     snap_grid,
 )
 from pipeline.read.retry import (
@@ -83,6 +89,7 @@ from pipeline.read.retry import (
     read_env,
     with_retries,
 )
+from pipeline.read.s3_access import s3_read_options
 from pipeline.read.tile_fetch import FallBackError, read_windows
 from pipeline.sources.offsets import DARK_PERCENTILE, check_dark_water, correction_for
 from pipeline.types import REFLECTANCE_BANDS, Aoi, BandAsset, Chip, Scene
@@ -140,7 +147,7 @@ def _read_open(
     else:
         resampling, dtype = Resampling.bilinear, "float32"
     if math.isclose(t.a, TARGET_RESOLUTION_M) and math.isclose(-t.e, TARGET_RESOLUTION_M):
-        data = _read_window(src, band_window(grid, t), fill)
+        data = read_window(src, band_window(grid, t), fill)
     else:
         with WarpedVRT(
             src,
@@ -169,19 +176,6 @@ def _check_georeferencing(src: DatasetReader, band: str, asset: BandAsset, epsg:
             f"{band} asset {asset.href} is not north-up (pixel size {t.a:g} x {t.e:g}); "
             "only north-up rasters are read"
         )
-
-
-def _read_window(src: DatasetReader, window: Window, fill: float) -> NDArray[np.float32]:
-    """Read ``window`` (which may overhang the raster) as float32, ``fill`` outside."""
-    out = np.full((int(window.height), int(window.width)), fill, dtype=np.float32)
-    col0, row0 = int(window.col_off), int(window.row_off)
-    c0, r0 = max(col0, 0), max(row0, 0)
-    c1 = min(col0 + int(window.width), src.width)
-    r1 = min(row0 + int(window.height), src.height)
-    if c1 > c0 and r1 > r0:
-        part = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
-        out[r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = part
-    return out
 
 
 def _is_http_tiff(url: str) -> bool:
@@ -225,8 +219,9 @@ def read_band(
                 return read_windows(url, aoi_bounds, settings=settings, read=read_all)
             except FallBackError as why:
                 log.debug("%s: reading through /vsicurl/ (%s)", redact(asset.href), why)
+        options = s3_read_options(url, settings.aws_env)  # before any open
         path = gdal_path(url)
-        with read_env(asset.href, path, settings), rasterio.open(path) as src:
+        with read_env(asset.href, path, settings, options), rasterio.open(path) as src:
             return read_all(src)
 
     return with_retries(attempt, href=asset.href, settings=settings)
@@ -347,6 +342,9 @@ def read_chips(
         AoiOutsideSceneError: an AOI does not intersect the scene (footprint or raster).
         ReadError: a band is missing or cannot be read, the bands disagree on their grid,
             or the scene is Level-1C and ``allow_l1c`` is not set.
+        MissingS3CredentialsError: a band lies in a requester-pays bucket (Earth Search's
+            Level-1C JPEG 2000) and the environment has no AWS credentials; raised before
+            any file is opened (:mod:`pipeline.read.s3_access`).
     """
     if scene.level != "L2A" and not allow_l1c:
         raise ReadError(
@@ -358,6 +356,8 @@ def read_chips(
     missing = [b for b in bands if b not in scene.assets]
     if missing:
         raise ReadError(f"scene {scene.id} has no asset for {', '.join(missing)}")
+    for band in bands:  # a requester-pays href without credentials fails before any read
+        s3_read_options(scene.assets[band].href, settings.aws_env)
     outlines = [_outline(scene, aoi) for aoi in aois]
     bounds: list[Bounds] = []
     for outline in outlines:

@@ -12,7 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 from affine import Affine
+from numpy.typing import NDArray
+from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 #: Ground sampling distance of the chip grid (the finest Sentinel-2 bands).
@@ -79,3 +82,16 @@ def band_window(grid: ChipGrid, src_transform: Affine) -> Window:
     """The integer window of ``grid`` in a raster of the same resolution and lattice."""
     col, row = ~src_transform @ (grid.transform.c, grid.transform.f)
     return Window(round(col), round(row), grid.width, grid.height)
+
+
+def read_window(src: DatasetReader, window: Window, fill: float) -> NDArray[np.float32]:
+    """Read ``window`` (which may overhang the raster) as float32, ``fill`` outside."""
+    out = np.full((int(window.height), int(window.width)), fill, dtype=np.float32)
+    col0, row0 = int(window.col_off), int(window.row_off)
+    c0, r0 = max(col0, 0), max(row0, 0)
+    c1 = min(col0 + int(window.width), src.width)
+    r1 = min(row0 + int(window.height), src.height)
+    if c1 > c0 and r1 > r0:
+        part = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+        out[r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = part
+    return out

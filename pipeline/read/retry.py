@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Final, TypeVar
 
@@ -75,15 +75,18 @@ def gdal_path(href: str) -> str:
 
 
 @contextmanager
-def read_env(href: str, path: str, settings: Settings) -> Iterator[None]:
-    """The GDAL options of one read attempt of ``href`` (opened as ``path``).
+def read_env(
+    href: str, path: str, settings: Settings, extra: Mapping[str, str] | None = None
+) -> Iterator[None]:
+    """The GDAL options of one read attempt of ``href`` (opened as ``path``), plus ``extra``
+    (the options of its bucket, :func:`pipeline.read.s3_access.s3_read_options`).
 
     Caches are shared across handles, except on the first attempt after a failure of the
     same href, which bypasses them (see the module docstring).
     """
     fresh = {"CPL_VSIL_CURL_NON_CACHED": path} if href in _FAILED else {}
     try:
-        with rasterio.Env(**settings.gdal_env, **fresh):
+        with rasterio.Env(**{**settings.gdal_env, **(extra or {}), **fresh}):
             yield
     except GDAL_ERRORS:
         _FAILED.add(href)

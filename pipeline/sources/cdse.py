@@ -1,6 +1,19 @@
-"""Copernicus Data Space Ecosystem (CDSE) STAC ``sentinel-2-l2a``.
+"""Copernicus Data Space Ecosystem (CDSE) STAC: the best product of each date.
 
-Searching is anonymous. The assets are JPEG 2000 files in the ``eodata`` S3 bucket
+For every date of a search, in order of preference (the rule shared by every source,
+:func:`pipeline.sources.per_date.best_per_date`):
+
+1. ``sentinel-2-l2a``: surface reflectance with SCL (CDSE serves ESA's reprocessed
+   Level-2A where it exists);
+2. ``sentinel-2-l1c``, for the dates with no Level-2A (before December 2018, ESA made
+   Level-2A only over Europe): ``level="L1C"`` scenes, top of atmosphere, no SCL. Its
+   band assets are ``B02`` ... ``B11`` (one resolution each) in the SAFE layout
+   (``.../GRANULE/L1C_T52TFM_.../IMG_DATA/T52TFM_..._B02.jp2``).
+
+Searching is anonymous; ``CDSE_STAC_URL`` in the environment points the search at another
+STAC API root (a mirror, or a test server).
+
+The assets are JPEG 2000 files in the ``eodata`` S3 bucket
 (``s3://eodata/Sentinel-2/...``) and reading them needs CDSE S3 credentials (create them at
 https://eodata-s3keysmanager.dataspace.copernicus.eu). :meth:`CdseSource.sign` turns each
 ``s3://`` href into a presigned HTTPS URL of ``eodata.dataspace.copernicus.eu`` just before
@@ -11,7 +24,8 @@ configuration of the process. Credentials come from the environment, first
 query strings are redacted from every error message.
 
 CDSE items are STAC 1.1 with ``raster:scale`` / ``raster:offset`` on each asset: the offset
-follows that metadata, else the processing baseline (N0400 and later: -0.1).
+follows that metadata, else the processing baseline (N0400 and later: -0.1; Level-1C DNs
+carry the same +1000 from baseline 04.00 as Level-2A ones).
 """
 
 from __future__ import annotations
@@ -23,12 +37,16 @@ from typing import Final
 
 from pipeline.errors import ReadError
 from pipeline.geo.redaction import install_log_redaction, redact
+from pipeline.sources.per_date import Rung, search_best_per_date
 from pipeline.sources.s3presign import presign_get
 from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
 from pipeline.types import Aoi, Scene
 
 CDSE_STAC_URL: Final = "https://stac.dataspace.copernicus.eu/v1"
 COLLECTION: Final = "sentinel-2-l2a"
+L1C_COLLECTION: Final = "sentinel-2-l1c"
+#: The products of each date, best first.
+RUNGS: Final = (Rung((COLLECTION,), "L2A"), Rung((L1C_COLLECTION,), "L1C"))
 #: S3 endpoint of the eodata bucket (path-style addressing).
 CDSE_S3_ENDPOINT: Final = "https://eodata.dataspace.copernicus.eu"
 #: CDSE's S3 service signs with this region name.
@@ -64,9 +82,9 @@ class CdseSource:
     """CDSE STAC search; reads via presigned HTTPS URLs when credentials are present.
 
     Args:
-        env: where credentials and ``CDSE_S3_ENDPOINT`` are looked up (``os.environ`` at the
-            entry point; never read deeper inside).
-        url: STAC API root.
+        env: where credentials, ``CDSE_S3_ENDPOINT`` and ``CDSE_STAC_URL`` are looked up
+            (``os.environ`` at the entry point; never read deeper inside).
+        url: STAC API root (default: ``CDSE_STAC_URL`` from ``env``, else CDSE's).
         page_size: items per page.
         max_items: stop paging after this many items (None: every page).
     """
@@ -77,7 +95,7 @@ class CdseSource:
         self,
         env: Mapping[str, str] | None = None,
         *,
-        url: str = CDSE_STAC_URL,
+        url: str | None = None,
         page_size: int | None = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
     ) -> None:
@@ -85,22 +103,23 @@ class CdseSource:
         self.credentials = S3Credentials.from_env(env)
         self.endpoint = env.get("CDSE_S3_ENDPOINT", CDSE_S3_ENDPOINT).rstrip("/")
         self.api = StacApiSource(
-            url,
+            url or env.get("CDSE_STAC_URL", "").strip() or CDSE_STAC_URL,
             name=self.name,
-            collections=(COLLECTION,),
             open_root=False,
             page_size=page_size,
             max_items=max_items,
         )
 
     def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
-        """Scenes over ``aoi`` on ``start..end``, one per date (no credentials needed).
+        """The best product of each date over ``aoi`` on ``start..end`` (module docstring;
+        no credentials needed).
 
         Raises:
             InvalidDateRangeError: ``end`` is before ``start``.
-            SourceError: the API is unreachable or answers an error.
+            SourceError: the API is unreachable or answers an error for Level-2A (a failing
+                Level-1C search is logged, and its dates show as gaps).
         """
-        return self.api.search(aoi, start, end)
+        return search_best_per_date(self.api, aoi, start, end, RUNGS)
 
     def sign(self, href: str) -> str:
         """A presigned HTTPS URL for an ``s3://`` href; other hrefs unchanged.
@@ -133,4 +152,4 @@ class CdseSource:
     def __repr__(self) -> str:
         """Endpoint and whether keys are set, never the keys."""
         keys = "set" if self.credentials is not None else "not set"
-        return f"CdseSource(endpoint={self.endpoint!r}, credentials {keys})"
+        return f"CdseSource(api={self.api.url!r}, endpoint={self.endpoint!r}, credentials {keys})"

@@ -78,14 +78,6 @@ def rank_key(
     )
 
 
-def prefer_l2a(scenes: Iterable[Scene]) -> list[Scene]:
-    """Level-1C scenes only on the UTC dates no Level-2A scene has (the best product of
-    each date), Level-2A scenes all kept."""
-    scenes = list(scenes)
-    l2a_days = {s.date_key for s in scenes if s.level == "L2A"}
-    return [s for s in scenes if s.level == "L2A" or s.date_key not in l2a_days]
-
-
 def dedupe(
     scenes: Iterable[Scene],
     aoi: Aoi,

@@ -10,22 +10,20 @@ For every date of a search, in order of preference:
    only from December 2018): ``level="L1C"`` scenes, top of atmosphere and without SCL
    (Earth Search's Level-1C assets are JPEG 2000 in a requester-pays bucket).
 
-Each scene keeps its collection and level, so a series can tell them apart
+The rule is :func:`pipeline.sources.per_date.best_per_date`, shared with CDSE and local
+catalogs. Each scene keeps its collection and level, so a series can tell them apart
 (:func:`pipeline.sources.gaps.product_gaps` summarises which dates came from where).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import date
-from typing import Final
+from typing import Final, Literal
 
-from pipeline.errors import SourceError
-from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, Found, StacApiSource, warn_skipped
+from pipeline.sources.per_date import Rung, search_best_per_date
+from pipeline.sources.stac_api import DEFAULT_PAGE_SIZE, StacApiSource
 from pipeline.types import Aoi, Scene
-
-log = logging.getLogger(__name__)
 
 EARTH_SEARCH_URL: Final = "https://earth-search.aws.element84.com/v1"
 PRIMARY_COLLECTION: Final = "sentinel-2-c1-l2a"
@@ -33,22 +31,8 @@ FALLBACK_COLLECTION: Final = "sentinel-2-l2a"
 L1C_COLLECTION: Final = "sentinel-2-l1c"
 
 
-def fill_gaps(first: Found, then: Found) -> Found:
-    """``first``'s scenes, plus ``then``'s on the UTC dates ``first`` has none (pure)."""
-    have = {s.date_key for s in first.scenes}
-    added = [s for s in then.scenes if s.date_key not in have]
-    footprints = dict(first.footprints)
-    footprints.update({s.id: then.footprints[s.id] for s in added if s.id in then.footprints})
-    return Found(
-        [*first.scenes, *added],
-        footprints,
-        first.raw_count + then.raw_count,
-        [*first.skipped, *then.skipped],
-    )
-
-
 class EarthSearchSource:
-    """Earth Search v1 (anonymous; hrefs are public HTTPS COGs, so ``sign`` is identity).
+    """Earth Search v1 (anonymous search; Level-2A hrefs are public HTTPS COGs).
 
     Args:
         url: API root.
@@ -85,7 +69,9 @@ class EarthSearchSource:
         )
 
     def sign(self, href: str) -> str:
-        """Identity: Earth Search COGs are public."""
+        """Identity: Earth Search COGs are public; its Level-1C JPEG 2000 files lie in the
+        requester-pays bucket ``s3://sentinel-s2-l1c``, which the reader opens with the
+        caller's AWS credentials (:mod:`pipeline.read.s3_access`)."""
         return href
 
     def search(self, aoi: Aoi, start: date, end: date) -> list[Scene]:
@@ -95,40 +81,10 @@ class EarthSearchSource:
             InvalidDateRangeError: ``end`` is before ``start``.
             SourceError: every Level-2A collection errors (the message names each reason).
         """
-        found: Found | None = None
-        errors: list[SourceError] = []
-        for collections in (self.collections, self.fallback_collections):
-            if not collections:
-                continue
-            try:
-                more = self.api.find(aoi, start, end, collections=collections)
-            except SourceError as exc:
-                log.warning("earth-search: %s failed: %s", ",".join(collections), exc)
-                errors.append(exc)
-                continue
-            warn_skipped(more, where=f"earth-search {','.join(collections)}")
-            if found is not None and more.scenes:
-                filled = len(fill_gaps(found, more).scenes) - len(found.scenes)
-                log.info(
-                    "earth-search: %d dates of %s..%s filled from %s",
-                    filled,
-                    start,
-                    end,
-                    ",".join(collections),
-                )
-            found = more if found is None else fill_gaps(found, more)
-        if found is None:
-            if not errors:
-                return []
-            reasons = "; fallback also failed: ".join(str(e) for e in errors)
-            raise SourceError(reasons) from errors[-1]
-        if self.l1c_collections:
-            try:
-                l1c = self.api.find(
-                    aoi, start, end, collections=self.l1c_collections, allow_l1c=True
-                )
-            except SourceError as exc:
-                log.warning("earth-search: no Level-1C fill (%s)", exc)
-            else:
-                found = fill_gaps(found, l1c)
-        return self.api.finish(found, aoi, start, end)
+        steps: list[tuple[tuple[str, ...], Literal["L2A", "L1C"]]] = [
+            (self.collections, "L2A"),
+            (self.fallback_collections, "L2A"),
+            (self.l1c_collections, "L1C"),
+        ]
+        rungs = [Rung(collections, level) for collections, level in steps if collections]
+        return search_best_per_date(self.api, aoi, start, end, rungs)

@@ -6,7 +6,9 @@ GeoJSON FeatureCollection of items. Catalog and collection ``child``/``item`` li
 followed. Relative asset hrefs are resolved against the file that holds the item (for an
 ndjson line: its ``self`` link when absolute, else the ndjson's folder) and become absolute
 paths; URLs stay as they are. Items are filtered by AOI intersection and UTC date before
-they are normalised, then de-duplicated like every other source.
+they are normalised; each date keeps its best product (Level-2A, else Level-1C:
+:func:`pipeline.sources.per_date.best_per_date`), then scenes are de-duplicated like every
+other source.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import SourceError
 from pipeline.sources.base import check_range
-from pipeline.sources.dedupe import dedupe, prefer_l2a
+from pipeline.sources.dedupe import dedupe
 from pipeline.sources.normalise import item_footprint
+from pipeline.sources.per_date import best_per_date, by_level
 from pipeline.sources.stac_api import collect, warn_skipped
 from pipeline.types import Aoi, Scene
 
@@ -227,7 +230,8 @@ class LocalSource:
             chosen.append(item)
         found = collect(iter(chosen), source=self.name, allow_l1c=True)
         warn_skipped(found, where=f"local source {self.root}")
-        return dedupe(prefer_l2a(found.scenes), aoi, footprints=found.footprints)
+        best = best_per_date(by_level(found))  # Level-1C only where no Level-2A exists
+        return dedupe(best.scenes, aoi, footprints=best.footprints)
 
     def sign(self, href: str) -> str:
         """Identity: local files need no signing."""

@@ -13,10 +13,10 @@ import pytest
 from shapely.geometry import box, shape
 
 from pipeline.errors import SceneMetadataError, SourceError
-from pipeline.sources.dedupe import prefer_l2a
 from pipeline.sources.earth_search import EarthSearchSource
 from pipeline.sources.gaps import product_gaps
 from pipeline.sources.normalise import normalise_item
+from pipeline.sources.per_date import best_per_date, by_level
 from pipeline.sources.stac_api import Found, collect
 from pipeline.types import Aoi, Scene
 
@@ -138,7 +138,8 @@ def test_level_1c_is_kept_only_on_dates_without_level_2a() -> None:
         _scene(days[1], "L1C", "sentinel-2-l1c"),
         _scene(days[1], "L2A", "sentinel-2-c1-l2a"),
     ]
-    assert [(s.date_key, s.level) for s in prefer_l2a(scenes)] == [
+    best = best_per_date(by_level(Found(scenes, {}, len(scenes), [])))
+    assert sorted((s.date_key, s.level) for s in best.scenes) == [
         ("2018-11-25", "L1C"),
         ("2018-12-05", "L2A"),
     ]
