@@ -324,8 +324,8 @@ def read_chips(
     """Read the windows of ``aois`` of ``blue, green, red, nir, swir16, scl`` from one scene.
 
     A Level-1C scene is read only with ``allow_l1c`` (its chips then hold TOA reflectance and
-    a classification made from it): the detectors are calibrated on surface reflectance, so
-    the backfill refuses Level-1C rather than mixing it into a Level-2A series.
+    a classification made from it): a caller must know to bring it to surface reflectance
+    before it meets a detector, as :func:`pipeline.detect.analyse.analyse_chip` does.
 
     Each band file is opened once for all the AOIs, so a file's header is fetched once per
     scene however many AOIs it serves. All or nothing: any AOI that cannot be read fails
@@ -348,9 +348,9 @@ def read_chips(
     """
     if scene.level != "L2A" and not allow_l1c:
         raise ReadError(
-            f"scene {scene.id} is {scene.level} (top of atmosphere, no SCL): there is no "
-            "Level-1C read path yet (cloud mask without SCL, detectors calibrated for TOA), so "
-            "it is stored failed rather than mixed into the Level-2A series"
+            f"scene {scene.id} is {scene.level} (top of atmosphere, no SCL): pass "
+            "allow_l1c=True to read it, and calibrate it before counting "
+            "(pipeline.detect.toa_calibrate)"
         )
     bands = BANDS if scene.level == "L2A" else tuple(b for b in BANDS if b != "scl")
     missing = [b for b in bands if b not in scene.assets]
