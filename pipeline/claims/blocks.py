@@ -246,6 +246,7 @@ def block_permutation_p(
     direction: Direction,
     n_perm: int,
     rng: np.random.Generator,
+    memory_days: float = 0.0,
 ) -> float:
     """One-sided p-value that the test side's mean is higher (lower), swapping whole blocks.
 
@@ -253,6 +254,12 @@ def block_permutation_p(
     exchangeable, so the test side's blocks are drawn again at random from all of them
     ``n_perm`` times. The statistic is the difference of means per scene (blocks weighted by
     their scenes). ``p = (1 + #{as extreme}) / (1 + n_perm)``.
+
+    Blocks drawn at random are independent of each other, but neighbouring blocks of a
+    series with ``memory_days`` of memory are not: a stay that spans two of the window's
+    blocks lifts both. The permuted statistics are therefore spread about their mean by
+    ``1 / sqrt(R)`` (:func:`block_variance_ratio`, the same correction as the bootstrap's);
+    without it, 10 % of simulated null series with 30-day stays gave p < 0.05 on presence.
     """
     if baseline.n == 0 or test.n == 0:
         return math.nan
@@ -272,6 +279,12 @@ def block_permutation_p(
         return 1.0
     order = np.argsort(rng.random((n_perm, sums.size)), axis=1)[:, :k]
     stats = statistic(sums[order].sum(axis=1), counts[order].sum(axis=1))
+    days = np.concatenate([test.days, baseline.days])
+    spacing = float(np.median(np.diff(np.sort(days)))) if days.size > 1 else 0.0
+    ratio = block_variance_ratio(memory_days, length, spacing)
+    if ratio < 1.0:
+        centre = float(stats.mean())
+        stats = centre + (stats - centre) / math.sqrt(ratio)
     return float((1 + np.count_nonzero(stats >= observed - 1e-12)) / (1 + n_perm))
 
 
