@@ -11,7 +11,8 @@ Rule version :data:`RULE_VERSION`. With margin M (default 1.25) and alpha (defau
    moving-block bootstrap of each side, its spread corrected for the dependence between
    blocks, as ``log ratio +- t * se`` with Welch's degrees of freedom from the effective
    n (:func:`pipeline.claims.blocks.log_t_interval`; rule 2.1); p is a block-permutation
-   test. The effective sample size is reported next to n.
+   test, its permuted statistics spread for the dependence between neighbouring blocks
+   (rule 2.1). The effective sample size is reported next to n.
 3. **Window scan.** The contrast (difference of means over its standard error) of every
    same-length window of the baseline years with their other years gives the empirical
    false-alarm rate (:mod:`pipeline.claims.scan`).
@@ -68,7 +69,9 @@ from pipeline.claims.verdict import VerdictLabel
 
 FloatArray = NDArray[np.float64]
 #: Version of the rules in this module; recorded with every verdict.
-RULE_VERSION: Final = "2.1 (issue 15: blocks, season-matched, window scan, onset; log-t interval)"
+RULE_VERSION: Final = (
+    "2.1 (issue 15: blocks, season-matched, window scan, onset; log-t interval, permutation spread)"
+)
 #: Block permutations for the p-value (its resolution is 1 / 2001).
 N_PERM: Final = 2000
 #: Fewest placebo windows for a false-alarm rate: at alpha 0.05 one window in twenty may
@@ -241,7 +244,13 @@ def robust_rate_ratio(
         math.nan if primary.ci_high is None else primary.ci_high,
     )
     p = block_permutation_p(
-        base_side, test, length=length, direction=claim.direction, n_perm=N_PERM, rng=rng
+        base_side,
+        test,
+        length=length,
+        direction=claim.direction,
+        n_perm=N_PERM,
+        rng=rng,
+        memory_days=tau,
     )
     scan = window_scan(
         series.dates,
