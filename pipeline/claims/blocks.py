@@ -17,6 +17,12 @@ intervals too narrow and p-values too small. Here every interval and p-value com
   (:func:`block_variance_ratio`; without it a 95 % interval covered the truth in about 70 %
   of simulated series with 12-day stays, with it in about 85-92 %);
   :func:`block_permutation_p` a permutation test that swaps whole blocks between sides.
+- :func:`log_t_interval` turns two sides' bootstrapped means into the interval of their
+  ratio: symmetric on the log scale, its half-width a Student t quantile (Welch's degrees
+  of freedom from each side's effective n) times the bootstrap's standard error. The
+  percentile interval of the ratio covered a ratio of 1 in 80-86 % of simulated null series
+  with stays (91 % without): few independent looks in a 120-day window make its tails too
+  short, and the ratio's skew puts them on the wrong side. This one covers in 93-96 %.
 
 Pure numpy; every random draw comes from the caller's generator.
 """
@@ -29,6 +35,7 @@ from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import stats
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -239,6 +246,7 @@ def block_permutation_p(
     direction: Direction,
     n_perm: int,
     rng: np.random.Generator,
+    memory_days: float = 0.0,
 ) -> float:
     """One-sided p-value that the test side's mean is higher (lower), swapping whole blocks.
 
@@ -246,6 +254,12 @@ def block_permutation_p(
     exchangeable, so the test side's blocks are drawn again at random from all of them
     ``n_perm`` times. The statistic is the difference of means per scene (blocks weighted by
     their scenes). ``p = (1 + #{as extreme}) / (1 + n_perm)``.
+
+    Blocks drawn at random are independent of each other, but neighbouring blocks of a
+    series with ``memory_days`` of memory are not: a stay that spans two of the window's
+    blocks lifts both. The permuted statistics are therefore spread about their mean by
+    ``1 / sqrt(R)`` (:func:`block_variance_ratio`, the same correction as the bootstrap's);
+    without it, 10 % of simulated null series with 30-day stays gave p < 0.05 on presence.
     """
     if baseline.n == 0 or test.n == 0:
         return math.nan
@@ -265,4 +279,63 @@ def block_permutation_p(
         return 1.0
     order = np.argsort(rng.random((n_perm, sums.size)), axis=1)[:, :k]
     stats = statistic(sums[order].sum(axis=1), counts[order].sum(axis=1))
+    days = np.concatenate([test.days, baseline.days])
+    spacing = float(np.median(np.diff(np.sort(days)))) if days.size > 1 else 0.0
+    ratio = block_variance_ratio(memory_days, length, spacing)
+    if ratio < 1.0:
+        centre = float(stats.mean())
+        stats = centre + (stats - centre) / math.sqrt(ratio)
     return float((1 + np.count_nonzero(stats >= observed - 1e-12)) / (1 + n_perm))
+
+
+#: Share of a side's bootstrapped means that may be 0 before its log spread is meaningless
+#: (the interquartile range must lie on positive means).
+MAX_ZERO_SHARE: Final = 0.2
+
+
+def log_t_interval(
+    boot_test: FloatArray,
+    boot_base: FloatArray,
+    *,
+    means: tuple[float, float],
+    n_effective: tuple[float, float],
+    confidence: float,
+) -> tuple[float, float] | None:
+    """Interval of test mean over baseline mean: ``log ratio +- t * se``, back on the ratio scale.
+
+    ``se`` combines each side's spread of the log of its bootstrapped means, measured
+    robustly (interquartile range / 1.349, so a few resamples with no ships do not inflate
+    it); ``t`` is the Student quantile with Welch-Satterthwaite degrees of freedom from each
+    side's effective n (at least 0.5 each), so a window worth three independent looks gets
+    the wide interval three looks deserve.
+
+    Args:
+        boot_test: bootstrapped means of the test side.
+        boot_base: bootstrapped means of the baseline side.
+        means: the observed test and baseline means.
+        n_effective: each side's effective n (:func:`effective_n`), test first.
+        confidence: two-sided coverage.
+
+    Returns:
+        ``(low, high)``, or None when a side's mean is 0 or more than
+        :data:`MAX_ZERO_SHARE` of its bootstrapped means are (the log scale does not hold
+        there; the caller keeps the percentile interval).
+    """
+    mean_t, mean_b = means
+    if mean_t <= 0 or mean_b <= 0:
+        return None
+    spreads = []
+    for boot in (boot_test, boot_base):
+        if boot.size == 0 or np.mean(boot <= 0) > MAX_ZERO_SHARE:
+            return None
+        q1, q3 = np.quantile(np.log(np.maximum(boot, 1e-300)), [0.25, 0.75])
+        spreads.append((float(q3 - q1) / 1.349) ** 2)
+    v_t, v_b = spreads
+    se = math.sqrt(v_t + v_b)
+    if se == 0:
+        return mean_t / mean_b, mean_t / mean_b
+    df_t, df_b = (max(n - 1.0, 0.5) for n in n_effective)
+    nu = (v_t + v_b) ** 2 / (v_t**2 / df_t + v_b**2 / df_b)
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, nu)) * se
+    centre = math.log(mean_t / mean_b)
+    return float(np.exp(centre - half)), float(np.exp(centre + half))

@@ -7,9 +7,12 @@ Rule version :data:`RULE_VERSION`. With margin M (default 1.25) and alpha (defau
    (pre-border-closure) baseline are computed too, as sensitivity lines; they never decide.
 2. **Blocks, not scenes.** The block length is twice the baseline's memory (the decay time
    of its autocorrelation, season and change-point levels removed), at least 14 days
-   (:mod:`pipeline.claims.blocks`). The 95 % interval of the ratio is a moving-block
-   bootstrap of each side, its spread corrected for the dependence between blocks; p is a
-   block-permutation test. The effective sample size is reported next to n.
+   (:mod:`pipeline.claims.blocks`). The 95 % interval of the ratio comes from a
+   moving-block bootstrap of each side, its spread corrected for the dependence between
+   blocks, as ``log ratio +- t * se`` with Welch's degrees of freedom from the effective
+   n (:func:`pipeline.claims.blocks.log_t_interval`; rule 2.1); p is a block-permutation
+   test, its permuted statistics spread for the dependence between neighbouring blocks
+   (rule 2.1). The effective sample size is reported next to n.
 3. **Window scan.** The contrast (difference of means over its standard error) of every
    same-length window of the baseline years with their other years gives the empirical
    false-alarm rate (:mod:`pipeline.claims.scan`).
@@ -44,6 +47,7 @@ from pipeline.claims.blocks import (
     block_length,
     block_permutation_p,
     effective_n,
+    log_t_interval,
 )
 from pipeline.claims.changepoint import Onset, detect_onset, single_change
 from pipeline.claims.evidence import Baseline, Evidence, WindowSide
@@ -65,7 +69,9 @@ from pipeline.claims.verdict import VerdictLabel
 
 FloatArray = NDArray[np.float64]
 #: Version of the rules in this module; recorded with every verdict.
-RULE_VERSION: Final = "2 (issue 15: blocks, season-matched, window scan, onset)"
+RULE_VERSION: Final = (
+    "2.1 (issue 15: blocks, season-matched, window scan, onset; log-t interval, permutation spread)"
+)
 #: Block permutations for the p-value (its resolution is 1 / 2001).
 N_PERM: Final = 2000
 #: Fewest placebo windows for a false-alarm rate: at alpha 0.05 one window in twenty may
@@ -105,15 +111,27 @@ def _baseline(
         block_bootstrap_means(s, length=length, n_boot=n_boot, rng=rng, memory_days=tau)
         for s in (side, test)
     )
-    tail = (1.0 - CONFIDENCE) / 2.0
-    low, high = np.quantile(ratio_of_means(boot_t, boot_b), [tail, 1 - tail], method="inverted_cdf")
     mean_b, mean_t = float(side.values.mean()), float(test.values.mean())
+    n_eff = effective_n(side.days, tau)
+    interval = log_t_interval(
+        boot_t,
+        boot_b,
+        means=(mean_t, mean_b),
+        n_effective=(effective_n(test.days, tau), n_eff),
+        confidence=CONFIDENCE,
+    )
+    if interval is None:  # a side without ships: the percentile interval keeps the infinities
+        tail = (1.0 - CONFIDENCE) / 2.0
+        ends = ratio_of_means(boot_t, boot_b)
+        q = np.quantile(ends, [tail, 1 - tail], method="inverted_cdf")
+        interval = (float(q[0]), float(q[1]))
+    low, high = interval
     ratio = float(ratio_of_means(np.array([mean_t]), np.array([mean_b]))[0])
     baseline = Baseline(
         name,
         ranges,
         side.n,
-        effective_n(side.days, tau),
+        n_eff,
         mean_b,
         math.nan if mean_b == 0 and mean_t == 0 else ratio,
         float(low),
@@ -226,7 +244,13 @@ def robust_rate_ratio(
         math.nan if primary.ci_high is None else primary.ci_high,
     )
     p = block_permutation_p(
-        base_side, test, length=length, direction=claim.direction, n_perm=N_PERM, rng=rng
+        base_side,
+        test,
+        length=length,
+        direction=claim.direction,
+        n_perm=N_PERM,
+        rng=rng,
+        memory_days=tau,
     )
     scan = window_scan(
         series.dates,

@@ -31,8 +31,10 @@ with the chance of having seen a visit in every quarter; the rules are in
 :mod:`pipeline.claims.visits`.
 
 Verdict rules for ``test = "presence"`` (the rule before issue 17): a scene *shows*
-the thing when its metric reaches ``presence_min`` (default 1 ship). With exact 95 %
-intervals on the share of clear scenes showing it, tolerance T (``max_baseline_presence``,
+the thing when its metric reaches ``presence_min`` (default 1 ship). Scenes are grouped in
+blocks as rule 2 groups them (:mod:`pipeline.claims.presence`): p is a block-permutation
+test and each share's exact 95 % interval is taken on its effective number of looks. With
+those intervals on the share of clear scenes showing it, tolerance T (``max_baseline_presence``,
 default 0.10, the share a detector's false alarms and brief visits can explain) and
 baseline coverage C (share of the baseline's calendar months with at least one clear
 scene, default minimum 0.8):
@@ -40,7 +42,7 @@ scene, default minimum 0.8):
 1. fewer than ``min_n`` clear scenes on either side → **inconclusive**;
 2. the baseline share's lower bound > T (ships were seen there regularly before) →
    **contradicted**;
-3. at least two test scenes show it, Fisher's one-sided p < alpha, the baseline share's
+3. at least two test scenes show it, the block-permutation p < alpha, the baseline share's
    upper bound ≤ T and C ≥ ``min_baseline_coverage`` → **supported**;
 4. otherwise → **inconclusive**, with the reason; in particular an archive that starts
    after the baseline does (the demo starts in 2021) cannot show absence in the years it
@@ -70,16 +72,12 @@ from pipeline.claims.instruments import (
 )
 from pipeline.claims.legacy import scene_ratio
 from pipeline.claims.parse import Claim
+from pipeline.claims.presence import block_presence_test
 from pipeline.claims.registration import Registration
-from pipeline.claims.robust import RULE_VERSION, robust_rate_ratio, series_onset
+from pipeline.claims.robust import RULE_VERSION, memory_days, robust_rate_ratio, series_onset
 from pipeline.claims.seasons import matched_ranges
 from pipeline.claims.series import Series, clear_series, month_coverage
-from pipeline.claims.stats import (
-    Proportion,
-    RatioEstimate,
-    presence_p_value,
-    proportion,
-)
+from pipeline.claims.stats import Proportion, RatioEstimate
 from pipeline.claims.verdict import Verdict, VerdictLabel
 from pipeline.claims.visit_chances import months_between
 from pipeline.claims.visits import (
@@ -92,8 +90,10 @@ from pipeline.claims.visits import (
 from pipeline.types import Observation
 
 FloatArray = NDArray[np.float64]
-#: Version of the presence rule (unchanged by issue 15).
-PRESENCE_RULE_VERSION: Final = "presence 1 (Fisher, exact shares, month coverage)"
+#: Version of the presence rule (2: issue 15's blocks instead of scenes).
+PRESENCE_RULE_VERSION: Final = (
+    "presence 2 (block permutation, exact shares on effective looks, month coverage)"
+)
 #: Seed of every bootstrap, so a verdict never changes between runs.
 SEED: Final = 20231129
 
@@ -180,18 +180,29 @@ def _evaluate(claim: Claim, observations: Sequence[Observation], *, seed: int) -
         )
     base, test, estimate = scene_ratio(claim, series, rng=rng)
     common = _common_fields(claim, series, onset, base.size, test, estimate)
-    threshold = claim.presence_min
-    p_base, p_test = proportion(base >= threshold), proportion(test >= threshold)
-    p_value = presence_p_value(p_base, p_test)
+    blocks = block_presence_test(
+        series.dates,
+        series.values >= claim.presence_min,
+        baseline=series.between(*claim.baseline),
+        window=series.between(*claim.window),
+        memory_days=memory_days(series, claim.baseline, onset),
+        rng=rng,
+    )
+    common["notes"] = (
+        *common["notes"],
+        f"presence tested in blocks of {blocks.block_days:.0f} days (series memory "
+        f"{blocks.memory_days:.0f} days): {blocks.baseline.n_effective:.1f} and "
+        f"{blocks.test.n_effective:.1f} independent looks in the baseline and the window",
+    )
     coverage = month_coverage(series.dates, *claim.baseline)
-    label, reason = presence_rule(claim, p_base, p_test, p_value, coverage)
+    label, reason = presence_rule(claim, blocks.baseline, blocks.test, blocks.p_value, coverage)
     return Verdict(
         **common,
         verdict=label,
-        p_value=p_value,
+        p_value=blocks.p_value,
         reason=reason,
-        presence_baseline=p_base,
-        presence_test=p_test,
+        presence_baseline=blocks.baseline,
+        presence_test=blocks.test,
     )
 
 

@@ -139,6 +139,9 @@ class Proportion:
     """Clopper-Pearson 95 % lower bound of the share (0 when ``n`` is 0)."""
     high: float
     """Clopper-Pearson 95 % upper bound of the share (1 when ``n`` is 0)."""
+    n_effective: float | None = None
+    """Independent looks the scenes are worth, when the bounds were taken on them
+    (:func:`pipeline.claims.presence.effective_proportion`); None: scenes as independent."""
 
     @property
     def share(self) -> float:
@@ -156,7 +159,9 @@ def proportion(present: NDArray[np.bool_]) -> Proportion:
 
 
 def presence_p_value(baseline: Proportion, test: Proportion) -> float:
-    """One-sided Fisher exact p-value that presence is more common in the test window."""
+    """One-sided Fisher exact p-value that presence is more common in the test window,
+    every scene an independent draw (the presence rule before issue 15; the rule now uses
+    :func:`pipeline.claims.presence.block_presence_test`)."""
     if baseline.n == 0 or test.n == 0:
         return math.nan
     table = [[test.k, test.n - test.k], [baseline.k, baseline.n - baseline.k]]

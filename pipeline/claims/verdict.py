@@ -60,7 +60,8 @@ class Verdict:
     ci_high: float | None
     """95 % bootstrap interval of the ratio, upper bound (``inf`` when unbounded)."""
     p_value: float | None
-    """One-sided p-value of the claim's test (Mann-Whitney; Fisher for presence)."""
+    """One-sided p-value of the claim's test (block permutation, for a rate ratio and for
+    presence)."""
     n_baseline: int
     """Clear scenes in the baseline window."""
     n_test: int
@@ -106,6 +107,7 @@ class Verdict:
         """
         ev = self.evidence
         scan = None if ev is None else ev.scan
+        b, t = self.presence_baseline, self.presence_test
         return {
             "claim": self.claim,
             "aoi": self.aoi,
@@ -126,8 +128,8 @@ class Verdict:
             "test": self.test,
             "reason": self.reason,
             "notes": list(self.notes),
-            "n_baseline_effective": None if ev is None else _num(ev.primary.n_effective),
-            "n_test_effective": None if ev is None else _num(ev.window.n_effective),
+            "n_baseline_effective": _effective(ev.primary.n_effective if ev else None, b),
+            "n_test_effective": _effective(ev.window.n_effective if ev else None, t),
             "false_alarm_rate": None if scan is None else _num(scan.false_alarm_rate),
             "group": self.group,
             "group_verdict": self.group_verdict,
@@ -135,6 +137,13 @@ class Verdict:
             "registration": None if self.registration is None else self.registration.to_json(),
             "visits": None if self.visits is None else self.visits.to_json(),
         }
+
+
+def _effective(value: float | None, share: Proportion | None) -> float | None:
+    """The rule's effective n, else the presence share's."""
+    if value is None and share is not None:
+        value = share.n_effective
+    return _num(value)
 
 
 def _num(value: float | None) -> float | None:

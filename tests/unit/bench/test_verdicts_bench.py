@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from pipeline.bench.verdict_series import CLAIM, Condition, demo_sampling, draw_series
-from pipeline.bench.verdicts import AMPLITUDES, DWELLS, RATIO_GRID, RATIOS, print_verdict_bench
+from pipeline.bench.verdicts import (
+    AMPLITUDES,
+    DWELLS,
+    POWER_TARGET,
+    RATIO_GRID,
+    RATIOS,
+    SEARCH_GRID,
+    print_verdict_bench,
+)
 from pipeline.cli.app import main
 
 
@@ -79,6 +87,34 @@ def test_json_contract(bench_json: dict[str, Any]) -> None:
     assert smallest["new"] is None or smallest["new"] in RATIO_GRID
 
 
+def test_smallest_detectable_ratio_for_every_condition(bench_json: dict[str, Any]) -> None:
+    """Extras beside the contract: each condition's grid runs upwards and stops at the first
+    rise both rules support 80 % of the time; the smallest is the first the rule reaches."""
+    rows = bench_json["min_detectable_ratio_by_condition"]
+    assert [(r["dwell_days"], r["seasonal_amplitude"]) for r in rows] == [
+        (d, a) for d in DWELLS for a in AMPLITUDES
+    ]
+    for row in rows:
+        ratios = [g["ratio"] for g in row["grid"]]
+        assert ratios == list(SEARCH_GRID[: len(ratios)])
+        reached = [min(g["old"], g["new"]) >= POWER_TARGET for g in row["grid"]]
+        assert not any(reached[:-1])
+        assert reached[-1] or len(ratios) == len(SEARCH_GRID)
+        for rule in ("old", "new"):
+            first = next((g["ratio"] for g in row["grid"] if g[rule] >= POWER_TARGET), None)
+            assert row[rule] == first
+
+
+def test_coverage_of_each_rule_interval(bench_json: dict[str, Any]) -> None:
+    rows = bench_json["coverage"]
+    assert [(r["ratio"], r["dwell_days"], r["seasonal_amplitude"]) for r in rows] == [
+        (r, d, a) for r in (1.0, *RATIOS) for d in DWELLS for a in AMPLITUDES
+    ]
+    for row in rows:
+        assert 0 <= row["old"] <= 1
+        assert 0 <= row["new"] <= 1
+
+
 def test_table_shows_old_and_new_side_by_side(
     bench_json: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -88,6 +124,8 @@ def test_table_shows_old_and_new_side_by_side(
     assert "old rule" in out
     assert "new rule" in out
     assert out.count("no change") == len(DWELLS) * len(AMPLITUDES)
+    assert "smallest rise supported 80 %" in out
+    assert "coverage with no rise" in out
 
 
 def test_seeds_below_one_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
