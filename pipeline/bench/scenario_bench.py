@@ -54,6 +54,7 @@ from pipeline.detect.reference_looks import (
     aoi_reference,
     reference_candidates,
     reference_from_chips,
+    snowy_looks,
 )
 from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip
@@ -290,7 +291,7 @@ def run_scenario_bench(
         fractions = [
             (s.id, clear_fraction(clear_pixels(chips[s.id]), chips[s.id].valid)) for s in scenes
         ]
-        picked = reference_candidates(fractions)
+        picked = reference_candidates(fractions, snowy_looks(aoi, chips.values()))
         reference = aoi_reference(aoi, [chips[i] for i in picked], scenes)
         if reference is None:
             continue

@@ -31,7 +31,7 @@ from pipeline.bench.seasons import Scored, by_season, count_errors, relative_err
 from pipeline.config import Settings
 from pipeline.detect.analyse import analyse_chip, clear_pixels
 from pipeline.detect.masks import clear_fraction
-from pipeline.detect.reference_looks import aoi_reference, reference_candidates
+from pipeline.detect.reference_looks import aoi_reference, reference_candidates, snowy_looks
 from pipeline.errors import RasonWatchError
 from pipeline.geo.aoi import load_aois
 from pipeline.read.chips import read_chip
@@ -72,13 +72,15 @@ def _bench_aoi(
     progress: Progress | None,
 ) -> dict[str, object]:
     fractions = []
+    snowy: set[str] = set()
     for i, scene in enumerate(scenes):
         chip = read_chip(scene, aoi, settings=settings)
         fractions.append((scene.id, clear_fraction(clear_pixels(chip), chip.valid)))
+        snowy |= snowy_looks(aoi, [chip])
         if progress:
             progress(f"{aoi.id}: clear fractions", i + 1, len(scenes))
     by_id = {s.id: s for s in scenes}
-    picked = reference_candidates(fractions)
+    picked = reference_candidates(fractions, snowy)
     reference = aoi_reference(
         aoi, [read_chip(by_id[i], aoi, settings=settings) for i in picked], scenes
     )

@@ -23,7 +23,7 @@ from pipeline import __version__
 from pipeline.detect.cnn import DEFAULT_CNN_PATH, LEARNED_IN_PRODUCT
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.detection import Detection, pixel_to_lonlat
-from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask
+from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask, snow_share
 from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading, zone_mask
 from pipeline.detect.reference import Reference
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
@@ -52,8 +52,14 @@ SNOW_NDSI: Final = 0.1
 SNOW_MIN_GREEN: Final = 0.2
 #: Buffer around SCL cloud, shadow and snow before a yard pixel counts as measured.
 CLOUD_BUFFER_M: Final = 30.0
-#: Which looks a reference is composited from (:mod:`pipeline.detect.reference_looks`).
-REFERENCE_LOOKS: Final = "snow-free-ports-1"
+#: Winter at the port: references without snowy looks (:mod:`pipeline.detect.reference_looks`),
+#: scenes with an iced basin low confidence (:data:`ICE_BASIN_SHARE`).
+WINTER_METHOD: Final = "snow-free-refs.ice-flag-1"
+#: Share of the basin's clear pixels under sea ice (SCL 11 or the NDSI) above which a port
+#: scene is low confidence: a hull in ice is no brighter than the ice in the NIR, and snow on
+#: its deck darkens it in the SWIR, so ships in ice are missed (SIMULATED stress world: the
+#: 45 clear iced scenes read 92 ships fewer than were there, and not one too many).
+ICE_BASIN_SHARE: Final = 0.2
 
 
 @cache
@@ -199,7 +205,7 @@ def analyse_chip(
         prepared = None if usable_reference is None else _prepared(usable_reference)
         ships = detect_ships(chip, reference=prepared)
         rows = tuple(_detection_row(d, chip) for d in ships)
-        return SceneAnalysis(replace(base, ships=len(ships)), rows)
+        return SceneAnalysis(_with_ice(replace(base, ships=len(ships)), chip, prepared), rows)
     assert usable_reference is not None  # rail never runs single-date (checked above)
     # The AOI total over all its yards, then each yard zone on its own: the Tumangang yard
     # (DPRK side) and the Khasan yard (Russian side) are different series.
@@ -228,6 +234,20 @@ def analyse_chip(
         replace(_with_estimate(base, estimate((z.geometry,))), zone=z.name) for z in yards
     )
     return SceneAnalysis(_with_estimate(base, total), (), zones)
+
+
+def _with_ice(base: Observation, chip: Chip, prepared: PreparedReference | None) -> Observation:
+    """``base``, low confidence when sea ice covers more than :data:`ICE_BASIN_SHARE` of the
+    basin's clear pixels (the count is kept: it is a lower bound)."""
+    if prepared is None:
+        return base
+    seen = prepared.basin & clear_pixels(chip)
+    share = snow_share(chip.scl, chip.band("green"), chip.band("swir16"), seen)
+    if share <= ICE_BASIN_SHARE:
+        return base
+    reason = f"sea ice over {share:.0%} of the basin: ships in ice are missed, the count is a floor"
+    joined = reason if base.low_confidence is None else f"{base.low_confidence}; {reason}"
+    return replace(base, low_confidence=joined)
 
 
 def yard_areas(aoi: Aoi) -> tuple[BaseGeometry, ...]:

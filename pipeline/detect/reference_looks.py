@@ -9,7 +9,7 @@ winters, and a reference that holds them sees every summer shore and quay edge a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Final
 
 import numpy as np
@@ -35,15 +35,35 @@ def _snow_share(chip: Chip, clear: NDArray[np.bool_]) -> float:
     return snow_share(chip.scl, chip.band("green"), chip.band("swir16"), clear)
 
 
-def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
+def reference_candidates(
+    fractions: Sequence[tuple[str, float]], snowy: Collection[str] = ()
+) -> list[str]:
     """Scene ids to build a reference from, given each scene's clear fraction over the AOI.
 
-    Scenes at least :data:`REFERENCE_MIN_CLEAR` clear qualify; at most
+    Scenes at least :data:`REFERENCE_MIN_CLEAR` clear qualify, less the ``snowy`` ones
+    (:func:`is_snowy_look`; ports) while :data:`MIN_CLEAR_LOOKS` others remain; at most
     :data:`pipeline.detect.reference.MAX_SCENES` of them are taken, spread evenly over time
-    (``fractions`` in time order), so the reference reads a bounded number of chips.
+    (``fractions`` in time order), so the reference reads a bounded number of chips. Leaving
+    the snowy looks out *before* picking keeps the reference at its full number of looks: a
+    reference rebuilt from fewer looks moves the counts more.
     """
     qualifying = [sid for sid, fraction in fractions if fraction >= REFERENCE_MIN_CLEAR]
+    bare = [sid for sid in qualifying if sid not in snowy]
+    if len(bare) >= MIN_CLEAR_LOOKS:
+        qualifying = bare
     return [qualifying[i] for i in pick_evenly(qualifying)]
+
+
+def snowy_looks(aoi: Aoi, chips: Iterable[Chip]) -> frozenset[str]:
+    """The scene ids of ``chips`` a reference of ``aoi`` leaves out as snowy (ports only)."""
+    if aoi.kind != "port":
+        return frozenset()
+    return frozenset(c.scene_id for c in chips if is_snowy_look(c))
+
+
+def is_snowy_look(chip: Chip) -> bool:
+    """Whether more than :data:`SNOWY_LOOK_SHARE` of the chip's clear pixels are snow or ice."""
+    return _snow_share(chip, clear_pixels(chip)) > SNOWY_LOOK_SHARE
 
 
 def aoi_reference(aoi: Aoi, chips: Sequence[Chip], scenes: Sequence[Scene]) -> Reference | None:

@@ -165,7 +165,7 @@ def _build(
         return ReferenceChoice(None, label, "none", survey.unreadable)
     for scene_id, reason in survey.unreadable.items():
         log.warning("%s: %s left out of the reference: %s", aoi.id, scene_id, reason)
-    chosen = set(reference_candidates(_clear_fractions(window, survey)))
+    chosen = set(reference_candidates(_clear_fractions(window, survey), survey.snowy))
     picked = [s for s in window if s.id in chosen]
     try:
         reference = steps.build_reference(picked, aoi, job.read_spec) if picked else None

@@ -32,7 +32,7 @@ from pipeline.config import BANDS, Settings
 from pipeline.detect.analyse import clear_pixels
 from pipeline.detect.masks import clear_fraction
 from pipeline.detect.reference import Reference
-from pipeline.detect.reference_looks import aoi_reference
+from pipeline.detect.reference_looks import aoi_reference, is_snowy_look
 from pipeline.errors import ReadError
 from pipeline.read.chip_cache import ChipCache
 from pipeline.read.chips import read_chip, read_chips
@@ -92,6 +92,9 @@ class Survey:
     """Scene id -> reason, for reads that would fail again (corrupt, missing, outside)."""
     for_now: Mapping[str, str] = field(default_factory=dict)
     """Scene id -> reason, for reads that may pass later (timeouts, 5xx)."""
+    snowy: frozenset[str] = frozenset()
+    """Scene ids of a port's looks under snow or ice, which its reference leaves out
+    (:func:`pipeline.detect.reference_looks.is_snowy_look`)."""
 
     def plus(self, other: Survey) -> Survey:
         """This survey and ``other``, a survey of other scenes."""
@@ -99,6 +102,7 @@ class Survey:
             self.fractions + other.fractions,
             {**self.unreadable, **other.unreadable},
             {**self.for_now, **other.for_now},
+            self.snowy | other.snowy,
         )
 
     def then(self, again: Survey) -> Survey:
@@ -107,6 +111,7 @@ class Survey:
             self.fractions + again.fractions,
             {**self.unreadable, **again.unreadable},
             dict(again.for_now),
+            self.snowy | again.snowy,
         )
 
 
@@ -280,6 +285,7 @@ def survey_batch(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Survey:
     fractions: list[tuple[str, float]] = []
     unreadable: dict[str, str] = {}
     for_now: dict[str, str] = {}
+    snowy: set[str] = set()
     for read in read_batch(scenes, aoi, spec, final=True):
         if read.chip is None:
             failures = for_now if read.transient else unreadable
@@ -287,11 +293,13 @@ def survey_batch(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Survey:
             continue
         try:
             clear = clear_fraction(clear_pixels(read.chip), read.chip.valid)
+            if aoi.kind == "port" and is_snowy_look(read.chip):
+                snowy.add(read.scene_id)
         except Exception as exc:  # a pathological chip: keep it out of the reference
             unreadable[read.scene_id] = f"survey failed: {one_line(exc)}"
             continue
         fractions.append((read.scene_id, clear))
-    return Survey(tuple(fractions), unreadable, for_now)
+    return Survey(tuple(fractions), unreadable, for_now, frozenset(snowy))
 
 
 def build_reference(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Reference | None:

@@ -6,7 +6,11 @@ import numpy as np
 from affine import Affine
 
 from pipeline.detect.masks import snow_share
-from pipeline.detect.reference_looks import SNOWY_LOOK_SHARE, reference_from_chips
+from pipeline.detect.reference_looks import (
+    SNOWY_LOOK_SHARE,
+    reference_candidates,
+    reference_from_chips,
+)
 from pipeline.types import Chip
 
 SHAPE = (80, 80)
@@ -65,3 +69,13 @@ def test_too_few_bare_looks_keeps_them_all() -> None:
     reference = reference_from_chips(looks, leave_out_snow=True)
     assert reference is not None
     assert len(reference.scene_ids) == 9
+
+
+def test_candidates_leave_out_snowy_looks_before_picking() -> None:
+    fractions = [(f"s{i:02d}", 1.0) for i in range(60)]
+    snowy = {f"s{i:02d}" for i in range(60) if i % 3 == 0}  # 20 snowy, 40 bare
+    picked = reference_candidates(fractions, snowy)
+    assert len(picked) == 40  # still a full reference, of bare looks only
+    assert not set(picked) & snowy
+    few_bare = {f"s{i:02d}" for i in range(56)}  # 4 bare: too few, keep them all
+    assert len(set(reference_candidates(fractions, few_bare)) & few_bare) > 0

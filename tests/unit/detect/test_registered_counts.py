@@ -115,3 +115,26 @@ def test_a_misregistered_scene_is_registered_and_counts_its_ships(
     # The scene moved 0.8 px east and 0.6 px south of a reference at the looks' mean frame.
     assert observation.shift_x_px == pytest.approx(0.8, abs=0.35)
     assert observation.shift_y_px == pytest.approx(-0.6, abs=0.35)
+
+
+def test_a_basin_under_sea_ice_makes_the_count_low_confidence(
+    renders: tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.uint8], int],
+    reference: Reference,
+    rajin: Aoi,
+) -> None:
+    _empty, busy, scl, _n = renders
+    water = scl == 6
+    iced, iced_scl = busy.copy(), scl.copy()
+    ice = np.array([0.37, 0.37, 0.37, 0.36, 0.1], np.float32)  # snowy sea ice: dark at 1.6 um
+    half = water & (np.arange(water.shape[1])[None, :] < water.shape[1] * 0.6)
+    iced[:, half] = ice[:, None]
+    iced_scl[half] = 11
+    observation = analyse_chip(
+        _chip("iced", iced, iced_scl, 0.0, 0.0), _scene("iced"), rajin, reference=reference
+    ).observation
+    assert observation.low_confidence is not None
+    assert "sea ice over" in observation.low_confidence
+    open_water = analyse_chip(
+        _chip("open", busy, scl, 0.0, 0.0), _scene("open"), rajin, reference=reference
+    ).observation
+    assert open_water.low_confidence is None
