@@ -27,6 +27,7 @@ def _shifted(port: Port) -> np.ndarray:
     return (moved + noise).astype(np.float32)
 
 
+@pytest.mark.slow  # ~4.5 s: six real ports registered (make test runs it)
 def test_the_shift_of_a_real_port_is_found(ports: list[Port]) -> None:
     for port in ports:
         shift = measure_shift(_shifted(port)[3], port.reflectance[3], port.valid)

@@ -22,6 +22,9 @@ from pipeline.simulate.grid import EPSG, aoi_mask, region
 from pipeline.simulate.hostile import misregister
 from pipeline.types import Aoi, BandAsset, Chip, Scene
 
+#: ~10 s: two simulated renders and a six-look reference (make test runs them).
+pytestmark = pytest.mark.slow
+
 SUMMER = date(2023, 8, 6)
 
 
