@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.bench.verdict_series import clear_count_series
 from pipeline.claims.parse import load_claims
 from pipeline.claims.robust import robust_rate_ratio, series_onset
 from pipeline.claims.series import Series
@@ -47,17 +48,7 @@ def true_series(world: Scenario, aoi: str, zone: str | None, seed: int) -> Serie
     clouds = np.asarray(by_month if by_month is not None else [world.cloud_probability] * 12)
     months = np.array([d.month - 1 for d in world.dates])
     clear = np.random.default_rng([seed, 15, len(aoi)]).random(months.size) >= clouds[months]
-    dates = tuple(d for d, c in zip(world.dates, clear, strict=True) if c)
-    return Series(
-        dates=dates,
-        values=np.asarray(counts, dtype=np.float64)[clear],
-        sd=None,
-        scene_ids=tuple(f"SIMULATED-{d.isoformat()}" for d in dates),
-        n_failed=0,
-        n_cloudy=int(np.count_nonzero(~clear)),
-        n_low_confidence=0,
-        simulated=True,
-    )
+    return clear_count_series(world.dates, counts, clear)
 
 
 def failed(reason: str) -> list[str]:

@@ -12,12 +12,14 @@ but dilutes the ratio).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.claims.parse import Claim
 from pipeline.claims.series import Series
@@ -121,10 +123,17 @@ def draw_series(condition: Condition, seed: int, sampling: Sampling | None = Non
         clouds[months] if condition.seasonal_amplitude > 0 else np.full(months.size, clouds.mean())
     )
     clear = np.random.default_rng([seed, 15]).random(months.size) >= cloud
-    dates: tuple[date, ...] = tuple(d for d, c in zip(world.dates, clear, strict=True) if c)
+    return clear_count_series(world.dates, counts, clear)
+
+
+def clear_count_series(
+    days: Sequence[date], counts: NDArray[np.integer[Any]], clear: NDArray[np.bool_]
+) -> Series:
+    """A SIMULATED clear-scene :class:`Series` of ``counts`` on the ``clear`` ones of ``days``."""
+    dates: tuple[date, ...] = tuple(d for d, c in zip(days, clear, strict=True) if c)
     return Series(
         dates=dates,
-        values=counts[clear].astype(np.float64),
+        values=np.asarray(counts, dtype=np.float64)[clear],
         sd=None,
         scene_ids=tuple(f"SIMULATED-{d.isoformat()}" for d in dates),
         n_failed=0,
