@@ -24,7 +24,7 @@ from typing import Any, Final, cast
 
 import shapely
 from shapely import make_valid
-from shapely.geometry import Polygon, shape
+from shapely.geometry import LineString, MultiLineString, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import InvalidAoiError
@@ -116,13 +116,10 @@ def _line(geom: Any, where: str) -> BaseGeometry:
             raise InvalidAoiError(f"{where}: every line needs at least 2 positions")
         for pos in part:
             _position(pos, where)
-    flat = [[pos[:2] for pos in part] for part in parts]
-    line = shape({"type": "MultiLineString", "coordinates": flat})
-    if len(flat) == 1:
-        line = line.geoms[0]
-    if any(p.length == 0 for p in getattr(line, "geoms", [line])):
+    lines = [LineString([pos[:2] for pos in part]) for part in parts]
+    if any(line.length == 0 for line in lines):
         raise InvalidAoiError(f"{where}: a track line has zero length (repeated positions)")
-    return line
+    return lines[0] if kind == "LineString" else MultiLineString(lines)
 
 
 def _track(props: Mapping[str, Any], geom: Any, outline: BaseGeometry, where: str) -> TrackLine:
