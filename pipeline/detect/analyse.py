@@ -29,12 +29,13 @@ from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading,
 from pipeline.detect.reference import Reference, build_reference, pick_evenly
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, detect_ships
-from pipeline.detect.yard_model import bare_level, expected_empty, shadow_scale, track_bed
+from pipeline.detect.tracks import TrackSegment, aoi_tracks, track_masks
+from pipeline.detect.yard_model import bare_level, expected_empty, level_pixels, shadow_scale
 from pipeline.geo.sun import SunPosition, sun_position
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
-RAIL_METHOD: Final = "unmix-4"
+RAIL_METHOD: Final = "unmix-5"
 #: Bumped whenever co-registration or the reference composite changes the numbers.
 REGISTRATION_METHOD: Final = "phasecorr-2"
 #: Bumped whenever the occupancy map (usually occupied berths, structures) changes.
@@ -203,13 +204,13 @@ def analyse_chip(
     measurable = strict_clear_pixels(chip)
     sun = scene_sun(scene, aoi)
     yards = tuple(z for z in aoi.zones if z.kind == "yard")
-    all_yards = _area_mask(yard_areas(aoi), chip.transform, chip.epsg, chip.shape)
-    bed = track_mask(usable_reference, all_yards & chip.valid)
-    empty, modelled = empty_ground(chip, usable_reference, bed & measurable, sun)
+    on_track, reach = track_mask(usable_reference, aoi)
+    level_bed = level_pixels(on_track, usable_reference.spread) & measurable
+    empty, modelled = empty_ground(chip, usable_reference, level_bed, sun)
 
     def estimate(areas: tuple[BaseGeometry, ...]) -> RailEstimate:
         area = _area_mask(areas, chip.transform, chip.epsg, chip.shape)
-        track = track_mask(usable_reference, area & chip.valid)
+        track = on_track & area & chip.valid
         return estimate_railcars(
             chip.reflectance,
             empty,
@@ -218,6 +219,7 @@ def analyse_chip(
             pixel_size_m=abs(float(chip.transform.a)),
             shadow_per_height=_shadow_per_height(sun, track),
             modelled_ground=modelled,
+            spill=reach & area & chip.valid,
         )
 
     total = estimate(yard_areas(aoi))
@@ -316,9 +318,18 @@ def register_to(
     return replace(chip, reflectance=cube, valid=valid), moved
 
 
-def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """The yard's track bed (:func:`pipeline.detect.yard_model.track_bed`)."""
-    return track_bed(reference.median, reference.ndvi_high, reference.spread, yard)
+@lru_cache(maxsize=8)
+def track_mask(reference: Reference, aoi: Aoi) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """The pixels of the AOI's yards on a track, and those a car's signal reaches
+    (:func:`pipeline.detect.tracks.track_masks`), once per reference."""
+    grid = (reference.transform, reference.epsg)
+    return track_masks(
+        reference.median,
+        reference.ndvi_high,
+        _area_mask(yard_areas(aoi), *grid, reference.looks.shape),
+        given=aoi_tracks(aoi, *grid),
+        pixel_size_m=abs(float(reference.transform.a)),
+    )
 
 
 def reference_candidates(fractions: Sequence[tuple[str, float]]) -> list[str]:
@@ -343,6 +354,7 @@ def aoi_reference(aoi: Aoi, chips: Sequence[Chip], scenes: Sequence[Scene]) -> R
         chips,
         [scene_sun(by_id[c.scene_id], aoi).elevation for c in chips],
         yards=_area_mask(yard_areas(aoi), first.transform, first.epsg, first.shape),
+        tracks=aoi_tracks(aoi, first.transform, first.epsg),
     )
 
 
@@ -351,6 +363,7 @@ def reference_from_chips(
     sun_elevations: Sequence[float] | None = None,
     *,
     yards: NDArray[np.bool_] | None = None,
+    tracks: Sequence[TrackSegment] | None = None,
 ) -> Reference | None:
     """Build an AOI's temporal reference from the clearest chips, spread over time.
 
@@ -358,7 +371,8 @@ def reference_from_chips(
     :data:`pipeline.detect.reference.MAX_SCENES` of them, evenly spread, are composited.
     ``sun_elevations`` (one per chip; rail yards) adds the model of the empty ground by
     the day (:mod:`pipeline.detect.yard_model`), its level measured on the track bed of
-    ``yards``. Returns None when fewer than
+    ``yards`` (near ``tracks``, the AOI's given lines, or near lines derived from the
+    composite). Returns None when fewer than
     :data:`pipeline.detect.reference.MIN_CLEAR_LOOKS` qualify.
     """
     from pipeline.detect.reference import MIN_CLEAR_LOOKS
@@ -378,4 +392,5 @@ def reference_from_chips(
         [m for _, m, _ in picked],
         sun_elevations=elevations if sun_elevations is not None else None,
         yards=yards,
+        tracks=tracks,
     )

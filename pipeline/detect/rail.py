@@ -221,7 +221,11 @@ def covered_fraction(
 
 
 def _occupied(
-    f: NDArray[np.float32], usable: NDArray[np.bool_], *, unbiased: bool = False
+    f: NDArray[np.float32],
+    usable: NDArray[np.bool_],
+    *,
+    unbiased: bool = False,
+    spill: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.bool_], float, float]:
     """Pixels that belong to strings of cars, the noise bias of ``f`` and its robust σ.
 
@@ -232,11 +236,13 @@ def _occupied(
     Cars stand in strings along tracks, noise is pixel by pixel: a 3×3 mean of ``f``
     keeps a string's cover (it spans ≥ 3 pixels) and shrinks noise threefold. Regions
     above the noise floor, grown by one pixel to take in a string's fringe, and of at
-    least :data:`MIN_STRING_PX` pixels, are occupied.
+    least :data:`MIN_STRING_PX` pixels, are occupied. The noise, and where a string
+    starts, come from ``usable`` alone; the grown fringe may reach into ``spill`` too.
     """
+    reach = usable if spill is None else usable | spill
     values = f[usable]
     bias = 0.0 if unbiased else float(np.median(values))
-    smooth = ndi.uniform_filter(np.where(usable, f, bias).astype(np.float32), size=3)
+    smooth = ndi.uniform_filter(np.where(reach, f, bias).astype(np.float32), size=3)
     s_values = smooth[usable]
     s_sigma = 1.4826 * float(np.median(np.abs(s_values - np.median(s_values))))
     sigma = 1.4826 * float(np.median(np.abs(values - bias)))
@@ -247,7 +253,7 @@ def _occupied(
         sizes = np.bincount(labels.ravel())
         sizes[0] = 0
         seeds = sizes[labels] >= MIN_STRING_PX
-    occupied = ndi.binary_dilation(seeds, structure=np.ones((3, 3), dtype=bool)) & usable
+    occupied = ndi.binary_dilation(seeds, structure=np.ones((3, 3), dtype=bool)) & reach
     return occupied, bias, sigma
 
 
@@ -260,6 +266,7 @@ def estimate_railcars(
     pixel_size_m: float = 10.0,
     shadow_per_height: float = 0.0,
     modelled_ground: bool = False,
+    spill: NDArray[np.bool_] | None = None,
 ) -> RailEstimate:
     """Occupied track length and railcar-equivalents in the yard pixels of one scene.
 
@@ -285,6 +292,10 @@ def estimate_railcars(
             (:mod:`pipeline.detect.yard_model`), not a median: it is not matched to the
             scene's brightness (see :func:`covered_fraction`), and the yard's median cover
             is not taken for noise bias (a yard full of cars has a median above 0).
+        spill: Pixels beside the track that a car's signal reaches (blur,
+            misregistration; :mod:`pipeline.detect.tracks`): a string detected on ``yard``
+            counts its cover there too, but nothing there starts a string or sets the
+            noise floor.
 
     Raises:
         ValueError: shapes disagree.
@@ -301,8 +312,11 @@ def estimate_railcars(
     measured = float(usable.sum() / n_yard) if n_yard else 0.0
     if not usable.any():
         return RailEstimate(0.0, 0.0, 0.0, 0.0, measured)
-    f = covered_fraction(reflectance, reference, usable, match_brightness=not modelled_ground)
-    occupied, bias, sigma = _occupied(f, usable, unbiased=modelled_ground)
+    finite = clear & np.isfinite(reference).all(axis=0) & np.isfinite(reflectance).all(axis=0)
+    beside = None if spill is None else spill & finite & ~usable
+    both = usable if beside is None else usable | beside
+    f = covered_fraction(reflectance, reference, both, match_brightness=not modelled_ground)
+    occupied, bias, sigma = _occupied(f, usable, unbiased=modelled_ground, spill=beside)
     cover = np.clip(f[occupied] - bias, 0.0, 1.0)
     pixel_area = pixel_size_m * pixel_size_m
     area = float(cover.sum()) * pixel_area
