@@ -239,7 +239,7 @@ def aoi_track_segments(
         local = reproject(line, dst_epsg=epsg)
         for part in getattr(local, "geoms", [local]):
             coords = np.asarray(shapely.get_coordinates(part))
-            cols, rows = inverse * (coords[:, 0], coords[:, 1])
+            cols, rows = inverse @ (coords[:, 0], coords[:, 1])
             rows, cols = np.asarray(rows) - 0.5, np.asarray(cols) - 0.5
             for k in range(len(coords) - 1):
                 segments.append(
