@@ -69,6 +69,8 @@ METHOD_RELATIVE_ERROR: Final = 0.2
 MIN_STRING_PX: Final = 3
 #: Noise floor in robust standard deviations of the covered fraction over the yard.
 NOISE_SIGMAS: Final = 3.0
+#: Most passes of measuring the noise without the strings found (see :func:`_occupied`).
+NOISE_PASSES: Final = 2
 #: Car surfaces as reflectance in blue, green, red, NIR and SWIR-1.6 µm: black paint or
 #: coal (flat and dark), iron-oxide rust (red and NIR rising, as hematite does), and light
 #: paint or container boxes (bright and flat). Any car is a mix these span well enough.
@@ -238,22 +240,38 @@ def _occupied(
     above the noise floor, grown by one pixel to take in a string's fringe, and of at
     least :data:`MIN_STRING_PX` pixels, are occupied. The noise, and where a string
     starts, come from ``usable`` alone; the grown fringe may reach into ``spill`` too.
+
+    The noise is measured on the pixels left once the strings found are taken out, and
+    the strings are found again with it, up to :data:`NOISE_PASSES` times: on pixels
+    near the tracks only, a busy yard's cars are much of the pixels, and their spread
+    taken for noise raises the floor (SIMULATED fresh world, Tumangang yard: median
+    relative error 0.24 with one pass, 0.18 with two; more passes changed nothing but
+    an empty October). A yard whose cars are most of its pixels still reads low.
     """
     reach = usable if spill is None else usable | spill
     values = f[usable]
     bias = 0.0 if unbiased else float(np.median(values))
     smooth = ndi.uniform_filter(np.where(reach, f, bias).astype(np.float32), size=3)
-    s_values = smooth[usable]
-    s_sigma = 1.4826 * float(np.median(np.abs(s_values - np.median(s_values))))
-    sigma = 1.4826 * float(np.median(np.abs(values - bias)))
-    floor = bias + max(MIN_COVER, NOISE_SIGMAS * s_sigma)
-    seeds = (smooth >= floor) & usable
-    labels, n = ndi.label(seeds, structure=np.ones((3, 3), dtype=bool))
-    if n:
-        sizes = np.bincount(labels.ravel())
-        sizes[0] = 0
-        seeds = sizes[labels] >= MIN_STRING_PX
-    occupied = ndi.binary_dilation(seeds, structure=np.ones((3, 3), dtype=bool)) & reach
+    background = usable
+    occupied = np.zeros_like(usable)
+    for _ in range(NOISE_PASSES):
+        s_values = smooth[background]
+        if s_values.size < MIN_STRING_PX:
+            break
+        s_sigma = 1.4826 * float(np.median(np.abs(s_values - np.median(s_values))))
+        seeds = (smooth >= bias + max(MIN_COVER, NOISE_SIGMAS * s_sigma)) & usable
+        labels, n = ndi.label(seeds, structure=np.ones((3, 3), dtype=bool))
+        if n:
+            sizes = np.bincount(labels.ravel())
+            sizes[0] = 0
+            seeds = sizes[labels] >= MIN_STRING_PX
+        occupied = ndi.binary_dilation(seeds, structure=np.ones((3, 3), dtype=bool)) & reach
+        rest = usable & ~occupied
+        if np.array_equal(rest, background):
+            break
+        background = rest
+    rest_values = f[background] if background.any() else values
+    sigma = 1.4826 * float(np.median(np.abs(rest_values - bias)))
     return occupied, bias, sigma
 
 
