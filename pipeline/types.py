@@ -37,6 +37,18 @@ class Zone:
 
 
 @dataclass(frozen=True)
+class TrackLine:
+    """A surveyed railway track centre line of an AOI, in WGS84 (``"kind": "track"``)."""
+
+    geometry: BaseGeometry
+    """LineString or MultiLineString in WGS84 longitude/latitude."""
+    source: str
+    """Where the line comes from (a survey, a mapping project, a hand digitisation)."""
+    name: str = ""
+    """Optional label of the track or track group."""
+
+
+@dataclass(frozen=True)
 class Aoi:
     """An area of interest, validated on load by :mod:`pipeline.geo.aoi`."""
 
@@ -52,6 +64,9 @@ class Aoi:
     """Named parts of the AOI; rail AOIs measure occupancy inside their ``yard`` zones."""
     sources: tuple[str, ...] = ()
     """Where the coordinates come from."""
+    tracks: tuple[TrackLine, ...] = ()
+    """Track centre lines the file carries (rail AOIs); without them, rail derives the
+    lines from the temporal reference (:mod:`pipeline.detect.tracks`)."""
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:

@@ -29,12 +29,13 @@ from pipeline.detect.reference import Reference
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, detect_ships
 from pipeline.detect.toa_calibrate import TOA_METHOD, chip_to_surface
-from pipeline.detect.yard_model import bare_level, expected_empty, shadow_scale, track_bed
+from pipeline.detect.tracks import aoi_tracks, track_masks
+from pipeline.detect.yard_model import bare_level, expected_empty, level_pixels, shadow_scale
 from pipeline.geo.sun import SunPosition, sun_position
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
 #: Bumped whenever the railcar method changes its numbers.
-RAIL_METHOD: Final = "unmix-4"
+RAIL_METHOD: Final = "unmix-5"
 #: Bumped whenever co-registration or the reference composite changes the numbers.
 REGISTRATION_METHOD: Final = "phasecorr-2"
 #: Bumped whenever the occupancy map (usually occupied berths, structures) changes.
@@ -212,13 +213,13 @@ def analyse_chip(
     measurable = strict_clear_pixels(chip)
     sun = scene_sun(scene, aoi)
     yards = tuple(z for z in aoi.zones if z.kind == "yard")
-    all_yards = _area_mask(yard_areas(aoi), chip.transform, chip.epsg, chip.shape)
-    bed = track_mask(usable_reference, all_yards & chip.valid)
-    empty, modelled = empty_ground(chip, usable_reference, bed & measurable, sun)
+    on_track, reach = track_mask(usable_reference, aoi)
+    level_bed = level_pixels(on_track, usable_reference.spread) & measurable
+    empty, modelled = empty_ground(chip, usable_reference, level_bed, sun)
 
     def estimate(areas: tuple[BaseGeometry, ...]) -> RailEstimate:
         area = _area_mask(areas, chip.transform, chip.epsg, chip.shape)
-        track = track_mask(usable_reference, area & chip.valid)
+        track = on_track & area & chip.valid
         return estimate_railcars(
             chip.reflectance,
             empty,
@@ -227,6 +228,7 @@ def analyse_chip(
             pixel_size_m=abs(float(chip.transform.a)),
             shadow_per_height=_shadow_per_height(sun, track),
             modelled_ground=modelled,
+            spill=reach & area & chip.valid,
         )
 
     total = estimate(yard_areas(aoi))
@@ -339,6 +341,15 @@ def register_to(
     return replace(chip, reflectance=cube, valid=valid), moved
 
 
-def track_mask(reference: Reference, yard: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """The yard's track bed (:func:`pipeline.detect.yard_model.track_bed`)."""
-    return track_bed(reference.median, reference.ndvi_high, reference.spread, yard)
+@lru_cache(maxsize=8)
+def track_mask(reference: Reference, aoi: Aoi) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """The pixels of the AOI's yards on a track, and those a car's signal reaches
+    (:func:`pipeline.detect.tracks.track_masks`), once per reference."""
+    grid = (reference.transform, reference.epsg)
+    return track_masks(
+        reference.median,
+        reference.ndvi_high,
+        _area_mask(yard_areas(aoi), *grid, reference.looks.shape),
+        given=aoi_tracks(aoi, *grid),
+        pixel_size_m=abs(float(reference.transform.a)),
+    )

@@ -69,6 +69,8 @@ METHOD_RELATIVE_ERROR: Final = 0.2
 MIN_STRING_PX: Final = 3
 #: Noise floor in robust standard deviations of the covered fraction over the yard.
 NOISE_SIGMAS: Final = 3.0
+#: Most passes of measuring the noise without the strings found (see :func:`_occupied`).
+NOISE_PASSES: Final = 2
 #: Car surfaces as reflectance in blue, green, red, NIR and SWIR-1.6 µm: black paint or
 #: coal (flat and dark), iron-oxide rust (red and NIR rising, as hematite does), and light
 #: paint or container boxes (bright and flat). Any car is a mix these span well enough.
@@ -221,7 +223,11 @@ def covered_fraction(
 
 
 def _occupied(
-    f: NDArray[np.float32], usable: NDArray[np.bool_], *, unbiased: bool = False
+    f: NDArray[np.float32],
+    usable: NDArray[np.bool_],
+    *,
+    unbiased: bool = False,
+    spill: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.bool_], float, float]:
     """Pixels that belong to strings of cars, the noise bias of ``f`` and its robust σ.
 
@@ -232,22 +238,40 @@ def _occupied(
     Cars stand in strings along tracks, noise is pixel by pixel: a 3×3 mean of ``f``
     keeps a string's cover (it spans ≥ 3 pixels) and shrinks noise threefold. Regions
     above the noise floor, grown by one pixel to take in a string's fringe, and of at
-    least :data:`MIN_STRING_PX` pixels, are occupied.
+    least :data:`MIN_STRING_PX` pixels, are occupied. The noise, and where a string
+    starts, come from ``usable`` alone; the grown fringe may reach into ``spill`` too.
+
+    The noise is measured on the pixels left once the strings found are taken out, and
+    the strings are found again with it, up to :data:`NOISE_PASSES` times: on pixels
+    near the tracks only, a busy yard's cars are much of the pixels, and their spread
+    taken for noise raises the floor (SIMULATED fresh world, Tumangang yard: median
+    relative error 0.24 with one pass, 0.18 with two; more passes changed nothing but
+    an empty October). A yard whose cars are most of its pixels still reads low.
     """
+    reach = usable if spill is None else usable | spill
     values = f[usable]
     bias = 0.0 if unbiased else float(np.median(values))
-    smooth = ndi.uniform_filter(np.where(usable, f, bias).astype(np.float32), size=3)
-    s_values = smooth[usable]
-    s_sigma = 1.4826 * float(np.median(np.abs(s_values - np.median(s_values))))
-    sigma = 1.4826 * float(np.median(np.abs(values - bias)))
-    floor = bias + max(MIN_COVER, NOISE_SIGMAS * s_sigma)
-    seeds = (smooth >= floor) & usable
-    labels, n = ndi.label(seeds, structure=np.ones((3, 3), dtype=bool))
-    if n:
-        sizes = np.bincount(labels.ravel())
-        sizes[0] = 0
-        seeds = sizes[labels] >= MIN_STRING_PX
-    occupied = ndi.binary_dilation(seeds, structure=np.ones((3, 3), dtype=bool)) & usable
+    smooth = ndi.uniform_filter(np.where(reach, f, bias).astype(np.float32), size=3)
+    background = usable
+    occupied = np.zeros_like(usable)
+    for _ in range(NOISE_PASSES):
+        s_values = smooth[background]
+        if s_values.size < MIN_STRING_PX:
+            break
+        s_sigma = 1.4826 * float(np.median(np.abs(s_values - np.median(s_values))))
+        seeds = (smooth >= bias + max(MIN_COVER, NOISE_SIGMAS * s_sigma)) & usable
+        labels, n = ndi.label(seeds, structure=np.ones((3, 3), dtype=bool))
+        if n:
+            sizes = np.bincount(labels.ravel())
+            sizes[0] = 0
+            seeds = sizes[labels] >= MIN_STRING_PX
+        occupied = ndi.binary_dilation(seeds, structure=np.ones((3, 3), dtype=bool)) & reach
+        rest = usable & ~occupied
+        if np.array_equal(rest, background):
+            break
+        background = rest
+    rest_values = f[background] if background.any() else values
+    sigma = 1.4826 * float(np.median(np.abs(rest_values - bias)))
     return occupied, bias, sigma
 
 
@@ -260,6 +284,7 @@ def estimate_railcars(
     pixel_size_m: float = 10.0,
     shadow_per_height: float = 0.0,
     modelled_ground: bool = False,
+    spill: NDArray[np.bool_] | None = None,
 ) -> RailEstimate:
     """Occupied track length and railcar-equivalents in the yard pixels of one scene.
 
@@ -285,6 +310,10 @@ def estimate_railcars(
             (:mod:`pipeline.detect.yard_model`), not a median: it is not matched to the
             scene's brightness (see :func:`covered_fraction`), and the yard's median cover
             is not taken for noise bias (a yard full of cars has a median above 0).
+        spill: Pixels beside the track that a car's signal reaches (blur,
+            misregistration; :mod:`pipeline.detect.tracks`): a string detected on ``yard``
+            counts its cover there too, but nothing there starts a string or sets the
+            noise floor.
 
     Raises:
         ValueError: shapes disagree.
@@ -301,8 +330,11 @@ def estimate_railcars(
     measured = float(usable.sum() / n_yard) if n_yard else 0.0
     if not usable.any():
         return RailEstimate(0.0, 0.0, 0.0, 0.0, measured)
-    f = covered_fraction(reflectance, reference, usable, match_brightness=not modelled_ground)
-    occupied, bias, sigma = _occupied(f, usable, unbiased=modelled_ground)
+    finite = clear & np.isfinite(reference).all(axis=0) & np.isfinite(reflectance).all(axis=0)
+    beside = None if spill is None else spill & finite & ~usable
+    both = usable if beside is None else usable | beside
+    f = covered_fraction(reflectance, reference, both, match_brightness=not modelled_ground)
+    occupied, bias, sigma = _occupied(f, usable, unbiased=modelled_ground, spill=beside)
     cover = np.clip(f[occupied] - bias, 0.0, 1.0)
     pixel_area = pixel_size_m * pixel_size_m
     area = float(cover.sum()) * pixel_area

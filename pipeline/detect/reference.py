@@ -32,12 +32,13 @@ from numpy.typing import NDArray
 
 from pipeline.detect.berths import describe, empty_scene, occupancy_map
 from pipeline.detect.coregister import register_stack
+from pipeline.detect.tracks import TrackSegment, track_bed
 from pipeline.detect.yard_model import (
     bare_level,
     conditions_seen,
     fit_response,
+    level_pixels,
     shadow_scale,
-    track_bed,
 )
 from pipeline.types import Chip
 
@@ -199,6 +200,7 @@ def build_reference(
     percentile: float = LOW_PERCENTILE,
     sun_elevations: Sequence[float] | None = None,
     yards: NDArray[np.bool_] | None = None,
+    tracks: Sequence[TrackSegment] | None = None,
 ) -> Reference:
     """Composite clear pixels of chips on one grid into a :class:`Reference`.
 
@@ -212,6 +214,11 @@ def build_reference(
             (:attr:`Reference.response`, for rail yards).
         yards: Pixels of the yard zones, whose track bed gives each look's level (the
             whole chip without).
+        tracks: The AOI's surveyed track lines on the chips' grid
+            (:func:`pipeline.detect.tracks.aoi_track_segments`); without them, the lines
+            are derived from the composite
+            (:func:`pipeline.detect.tracks.derive_track_lines`). The level is measured on
+            the steady pixels on the tracks (:func:`pipeline.detect.yard_model.level_pixels`).
 
     Raises:
         ValueError: no chips, chips on different grids, masks of the wrong shape, or a
@@ -254,7 +261,9 @@ def build_reference(
         response = seen_conditions = None
         if sun_elevations is not None:
             area = np.ones(looks.shape, dtype=bool) if yards is None else yards
-            bed = track_bed(median, ndvi_high, spread, area)
+            size = abs(float(first.transform.a))
+            bed = track_bed(median, ndvi_high, area, given=tracks, pixel_size_m=size)
+            bed = level_pixels(bed, spread)
             response, seen_conditions = _ground_response(stack, bed, sun_elevations)
     thin = looks < MIN_CLEAR_LOOKS
     low[:, thin] = np.nan

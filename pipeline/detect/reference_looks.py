@@ -19,6 +19,7 @@ from pipeline.detect.analyse import clear_pixels, scene_sun, yard_areas
 from pipeline.detect.masks import clear_fraction, snow_share
 from pipeline.detect.rail import zone_mask
 from pipeline.detect.reference import MIN_CLEAR_LOOKS, Reference, build_reference, pick_evenly
+from pipeline.detect.tracks import TrackSegment, aoi_tracks
 from pipeline.types import Aoi, Chip, Scene
 
 #: A scene joins a temporal reference only when this much of the AOI is seen clear:
@@ -79,6 +80,7 @@ def aoi_reference(aoi: Aoi, chips: Sequence[Chip], scenes: Sequence[Scene]) -> R
         yards=zone_mask(
             yard_areas(aoi), transform=first.transform, epsg=first.epsg, shape=first.shape
         ),
+        tracks=aoi_tracks(aoi, first.transform, first.epsg),
     )
 
 
@@ -87,6 +89,7 @@ def reference_from_chips(
     sun_elevations: Sequence[float] | None = None,
     *,
     yards: NDArray[np.bool_] | None = None,
+    tracks: Sequence[TrackSegment] | None = None,
     leave_out_snow: bool = False,
 ) -> Reference | None:
     """Build an AOI's temporal reference from the clearest chips, spread over time.
@@ -95,7 +98,8 @@ def reference_from_chips(
     :data:`pipeline.detect.reference.MAX_SCENES` of them, evenly spread, are composited.
     ``sun_elevations`` (one per chip; rail yards) adds the model of the empty ground by
     the day (:mod:`pipeline.detect.yard_model`), its level measured on the track bed of
-    ``yards``. ``leave_out_snow`` (ports) drops looks under snow or ice
+    ``yards`` (near ``tracks``, the AOI's given lines, or near lines derived from the
+    composite). ``leave_out_snow`` (ports) drops looks under snow or ice
     (:data:`SNOWY_LOOK_SHARE`) while enough others qualify. Returns None when fewer than
     :data:`pipeline.detect.reference.MIN_CLEAR_LOOKS` qualify.
     """
@@ -117,4 +121,5 @@ def reference_from_chips(
         [m for _, m, _ in picked],
         sun_elevations=elevations if sun_elevations is not None else None,
         yards=yards,
+        tracks=tracks,
     )

@@ -15,10 +15,11 @@ The model, per pixel and band, fitted on the reference's registered looks::
 
     reflectance = a + b * level + c * cot(sun elevation)
 
-``level`` is the look's median over the yards' track bed, per band (it carries the
-day's wetness, haze and illumination); ``cot(elevation)`` is how long a
-shadow is per metre of height. Cars are a minority of looks at any pixel: the fit is
-repeated with looks more than three robust deviations off the line left out. Where a
+``level`` is the look's median over the yards' track bed (the pixels near the track lines,
+:mod:`pipeline.detect.tracks`), per band (it carries the day's wetness, haze and
+illumination); ``cot(elevation)`` is how long a shadow is per metre of height. Cars
+are a minority of looks at any pixel: the fit is repeated with looks more than three
+robust deviations off the line left out. Where a
 pixel has too few looks for three parameters, the model falls back to the median.
 
 Pure numpy; imports neither rasterio nor prefect.
@@ -42,45 +43,30 @@ REFITS: Final = 3
 OUTLIER_SIGMAS: Final = 3.0
 #: Floor on a pixel's robust deviation, reflectance (sensor noise of a bright target).
 MIN_DEVIATION: Final = 1e-3
-#: NDVI a track bed never exceeds, even at its greenest: weeds between sleepers stay
-#: sparse, while fields and verges pass 0.5 in summer.
-TRACK_MAX_NDVI: Final = 0.3
-#: A bed pixel whose brightness varies over time more than this many times the bed's
-#: typical variation is a verge or a mixed edge pixel, not track.
-TRACK_MAX_SPREAD_RATIO: Final = 2.0
+#: A track-bed pixel whose brightness varies over time more than this many times the
+#: bed's typical variation does not measure the day's level: a busy track (cars come and
+#: go) or a mixed edge pixel (verges green up and snow over).
+LEVEL_MAX_SPREAD_RATIO: Final = 2.0
 
 F32 = NDArray[np.float32]
+
+
+def level_pixels(bed: NDArray[np.bool_], spread: F32) -> NDArray[np.bool_]:
+    """The steady part of the track ``bed``, where a look's bare-ground level is measured.
+
+    Only the level: the occupancy is measured on the whole bed (a busy track is unsteady
+    because cars stand on it, which is what is being counted).
+    """
+    if not bed.any():
+        return bed
+    typical = float(np.nanmedian(spread[bed]))
+    steady: NDArray[np.bool_] = bed & (spread <= LEVEL_MAX_SPREAD_RATIO * typical)
+    return steady
 
 
 def shadow_scale(sun_elevation_deg: float) -> float:
     """``cot(elevation)``: a shadow's length per metre of height (elevation floored at 5°)."""
     return 1.0 / math.tan(math.radians(max(sun_elevation_deg, 5.0)))
-
-
-def track_bed(
-    median: F32, ndvi_high: F32, spread: F32, yard: NDArray[np.bool_]
-) -> NDArray[np.bool_]:
-    """The track bed within ``yard``: never green (ballast, sidings, hard standing), not water.
-
-    Pixels that change a lot over time anyway are dropped: the bed's edges mix with verges
-    whose snow, crops and mud change without any train. Trains stand on a pixel in a
-    minority of scenes, so they barely move its interquartile range.
-
-    Args:
-        median, ndvi_high, spread: The reference's arrays
-            (:class:`pipeline.detect.reference.Reference`).
-        yard: Pixels of the yard zones.
-    """
-    red, green, nir = median[2], median[1], median[3]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndwi = (green - nir) / np.maximum(green + nir, 1e-4)
-        bare = (ndvi_high < TRACK_MAX_NDVI) & (ndwi < 0.0) & (red > 0.0)
-    bed: NDArray[np.bool_] = yard & bare
-    if not bed.any():
-        return bed
-    steady = spread <= TRACK_MAX_SPREAD_RATIO * float(np.nanmedian(spread[bed]))
-    mask: NDArray[np.bool_] = bed & steady
-    return mask
 
 
 def bare_level(cube: F32, usable: NDArray[np.bool_]) -> NDArray[np.float64]:

@@ -5,6 +5,12 @@ An AOI file is a GeoJSON FeatureCollection in WGS84. Its first feature has
 ``sources``; further features have ``"role": "zone"`` and name the parts of the AOI
 (yards, the bridge, the harbour basin). A plain Feature or bare Polygon is accepted
 too, with the id taken from the file name.
+
+A rail AOI may also carry track centre lines: ``LineString`` or ``MultiLineString``
+features with ``"kind": "track"`` and a ``"source"`` saying where the line comes from
+(a survey, OpenStreetMap, a hand digitisation on named imagery), inside the AOI. Rail
+measures occupancy only near them; without any, it derives the lines from the imagery
+(:mod:`pipeline.detect.tracks`).
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from typing import Any, Final, cast
 
 import shapely
 from shapely import make_valid
-from shapely.geometry import Polygon, shape
+from shapely.geometry import LineString, MultiLineString, Polygon, shape
+from shapely.geometry.base import BaseGeometry
 
 from pipeline.errors import InvalidAoiError
 from pipeline.geo.projection import area_km2
-from pipeline.types import Aoi, AoiKind, Zone
+from pipeline.types import Aoi, AoiKind, TrackLine, Zone
 
 #: Smallest AOI accepted: a single 10 m pixel cannot hold a berth or a yard.
 MIN_AREA_KM2: Final = 0.05
@@ -31,6 +38,8 @@ MAX_AREA_KM2: Final = 400.0
 #: AOI ids become file and folder names: keep them to a safe, lower-case alphabet.
 AOI_ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _KINDS: Final = ("port", "rail")
+#: GeoJSON geometries a track centre line may have.
+_LINE_TYPES: Final = ("LineString", "MultiLineString")
 
 
 def is_aoi_id(text: str) -> bool:
@@ -90,6 +99,49 @@ def _polygon(geom: Any, where: str) -> Polygon:
     return polygon
 
 
+def _line(geom: Any, where: str) -> BaseGeometry:
+    """A LineString or MultiLineString of valid positions, each part of non-zero length."""
+    kind = geom.get("type") if isinstance(geom, Mapping) else type(geom).__name__
+    if kind not in _LINE_TYPES or not isinstance(geom, Mapping):
+        raise InvalidAoiError(
+            f"{where}: a track centre line must be a GeoJSON LineString or MultiLineString, "
+            f"got {kind!r}"
+        )
+    coords = geom.get("coordinates")
+    parts = [coords] if kind == "LineString" else coords
+    if not isinstance(parts, list) or not parts:
+        raise InvalidAoiError(f"{where}: {kind} has no coordinates")
+    for part in parts:
+        if not isinstance(part, list) or len(part) < 2:
+            raise InvalidAoiError(f"{where}: every line needs at least 2 positions")
+        for pos in part:
+            _position(pos, where)
+    lines = [LineString([pos[:2] for pos in part]) for part in parts]
+    if any(line.length == 0 for line in lines):
+        raise InvalidAoiError(f"{where}: a track line has zero length (repeated positions)")
+    return lines[0] if kind == "LineString" else MultiLineString(lines)
+
+
+def _track(props: Mapping[str, Any], geom: Any, outline: BaseGeometry, where: str) -> TrackLine:
+    """A ``"kind": "track"`` feature: its line, inside ``outline``, with a source.
+
+    Raises:
+        InvalidAoiError: wrong geometry type, no source, or not inside the AOI.
+    """
+    name = props.get("name", "")
+    label = f"{where}, track {name!r}" if name else f"{where}, track"
+    line = _line(geom, label)
+    source = props.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise InvalidAoiError(
+            f'{label}: a track line needs a "source" property saying where it comes from '
+            "(a survey, OpenStreetMap, imagery it was digitised on)"
+        )
+    if not outline.buffer(1e-6).contains(line):
+        raise InvalidAoiError(f"{label}: the line is not inside the AOI; clip it to the AOI")
+    return TrackLine(geometry=line, source=source.strip(), name=str(name))
+
+
 def _feature(feature: Any, where: str) -> dict[str, Any]:
     """A GeoJSON Feature whose ``properties`` are an object (or absent)."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -146,8 +198,21 @@ def parse_aoi(doc: Any, *, default_id: str, where: str = "<aoi>") -> Aoi:
             f"{MIN_AREA_KM2}-{MAX_AREA_KM2} km²"
         )
     zones = []
+    tracks = []
     for i, feat in enumerate(rest, start=1):
         zprops = feat.get("properties") or {}
+        geom = feat.get("geometry")
+        gtype = geom.get("type") if isinstance(geom, Mapping) else None
+        if zprops.get("kind") == "track":
+            if kind != "rail":
+                raise InvalidAoiError(f"{where}: track lines belong to rail AOIs, not {kind!r}")
+            tracks.append(_track(zprops, geom, outline, f"{where} ({aoi_id}, feature {i})"))
+            continue
+        if gtype in _LINE_TYPES:
+            raise InvalidAoiError(
+                f"{where} ({aoi_id}, feature {i}): a {gtype} is read only as a track centre "
+                'line, which needs "kind": "track" and a "source"'
+            )
         zname = str(zprops.get("zone", f"zone-{i}"))
         zgeom = _polygon(feat.get("geometry"), f"{where} ({aoi_id}, zone {zname!r})")
         if not outline.buffer(1e-6).contains(zgeom):
@@ -163,6 +228,7 @@ def parse_aoi(doc: Any, *, default_id: str, where: str = "<aoi>") -> Aoi:
         geometry=outline,
         zones=tuple(zones),
         sources=tuple(str(s) for s in (sources if isinstance(sources, list) else [sources])),
+        tracks=tuple(tracks),
     )
 
 
