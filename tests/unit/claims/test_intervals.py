@@ -53,6 +53,7 @@ def test_log_t_interval_leaves_empty_sides_to_the_percentile_interval() -> None:
     )
 
 
+@pytest.mark.slow  # ~2 s: 150 null series (make test runs it)
 def test_season_matched_interval_covers_no_change_with_12_day_stays() -> None:
     """SIMULATED: 150 null series with 12-day stays and the season (the demo's sampling).
     Rule 2.1's interval holds 1 in 91 % of them (93 % at 300 series; at least 87 % asked,
@@ -91,6 +92,7 @@ def _percentile_covers(series: Series, seed: int) -> bool:
     return bool(low <= 1.0 <= high)
 
 
+@pytest.mark.slow  # ~1 s: many null series (make test runs it)
 def test_block_permutation_p_holds_its_level_with_stays() -> None:
     """SIMULATED: 150 null series with 12-day stays and the season. Blocks drawn at random
     forget that neighbouring blocks share stays: p < 0.05 in 16 of them (11 %; 9 % of 300).

@@ -36,6 +36,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Setting
     return scenario, settings, archives.ensure_archive(settings)
 
 
+@pytest.mark.slow  # ~4 s: simulates an archive twice (make test runs it)
 def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
     demo: tuple[Path, Settings, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,6 +61,7 @@ def test_a_changed_scenario_is_simulated_again_and_the_old_rows_set_aside(
     assert aside.read_bytes() == b"rows of the first archive"
 
 
+@pytest.mark.slow  # ~2.5 s: simulates an archive twice (make test runs it)
 def test_an_archive_of_an_older_simulator_is_simulated_again(
     demo: tuple[Path, Settings, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
