@@ -53,9 +53,10 @@ SNOW_NDSI: Final = 0.1
 SNOW_MIN_GREEN: Final = 0.2
 #: Buffer around SCL cloud, shadow and snow before a yard pixel counts as measured.
 CLOUD_BUFFER_M: Final = 30.0
-#: Winter at the port: references without snowy looks (:mod:`pipeline.detect.reference_looks`),
-#: scenes with an iced basin low confidence (:data:`ICE_BASIN_SHARE`).
-WINTER_METHOD: Final = "snow-free-refs.ice-flag-1"
+#: Winter: ports' and yards' references without snowy looks
+#: (:mod:`pipeline.detect.reference_looks`); port scenes with an iced basin low confidence
+#: (:data:`ICE_BASIN_SHARE`).
+WINTER_METHOD: Final = "snow-free-refs-2.ice-flag-1"
 #: Share of the basin's clear pixels under sea ice (SCL 11 or the NDSI) above which a port
 #: scene is low confidence: a hull in ice is no brighter than the ice in the NIR, and snow on
 #: its deck darkens it in the SWIR, so ships in ice are missed (SIMULATED stress world: the

@@ -93,7 +93,7 @@ class Survey:
     for_now: Mapping[str, str] = field(default_factory=dict)
     """Scene id -> reason, for reads that may pass later (timeouts, 5xx)."""
     snowy: frozenset[str] = frozenset()
-    """Scene ids of a port's looks under snow or ice, which its reference leaves out
+    """Scene ids of looks under snow or ice, which the AOI's reference leaves out
     (:func:`pipeline.detect.reference_looks.is_snowy_look`)."""
 
     def plus(self, other: Survey) -> Survey:
@@ -293,7 +293,7 @@ def survey_batch(scenes: Sequence[Scene], aoi: Aoi, spec: ReadSpec) -> Survey:
             continue
         try:
             clear = clear_fraction(clear_pixels(read.chip), read.chip.valid)
-            if aoi.kind == "port" and is_snowy_look(read.chip):
+            if is_snowy_look(read.chip):
                 snowy.add(read.scene_id)
         except Exception as exc:  # a pathological chip: keep it out of the reference
             unreadable[read.scene_id] = f"survey failed: {one_line(exc)}"

@@ -1,4 +1,4 @@
-"""Which looks a port's reference is composited from: not the snowy ones (issue 14, winter)."""
+"""Which looks a reference is composited from: not the snowy ones (issue 14, winter)."""
 
 from __future__ import annotations
 
@@ -52,14 +52,14 @@ def test_snow_share_counts_what_scl_says_and_what_it_misses() -> None:
     assert SNOWY_LOOK_SHARE < 0.5
 
 
-def test_a_port_reference_leaves_out_snowy_looks_while_enough_remain() -> None:
+def test_a_reference_leaves_out_snowy_looks_while_enough_remain() -> None:
     looks = [_look(d, snowy=d % 3 == 0) for d in range(1, 13)]  # 4 snowy of 12
     port = reference_from_chips(looks, leave_out_snow=True)
     assert port is not None
     assert len(port.scene_ids) == 8
     assert all(not s.endswith(("03T021601_L2A", "06T021601_L2A")) for s in port.scene_ids)
     assert float(np.nanmedian(port.median[1][:, :40])) < 0.1  # the land is land, not snow
-    kept = reference_from_chips(looks)  # rail keeps them: its yard model is fitted on them
+    kept = reference_from_chips(looks)  # asked to keep them, it does
     assert kept is not None
     assert len(kept.scene_ids) == 12
 
