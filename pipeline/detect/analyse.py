@@ -67,7 +67,8 @@ ICE_BASIN_SHARE: Final = 0.2
 @cache
 def detector_version() -> str:
     """Version of everything that turns pixels into numbers: package, ship models (the
-    older shore model and, when the flows use it, the learned CNN), rail method.
+    older shore model and, when the flows use it, the learned CNN), rail method,
+    registration, berths, the Level-1C calibration and the winter rules.
 
     Changing a committed ship model or the railcar method changes the version, so the
     store keeps old and new numbers apart and a backfill reprocesses.
@@ -75,7 +76,12 @@ def detector_version() -> str:
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
     if LEARNED_IN_PRODUCT:
         model += ".cnn." + hashlib.sha256(DEFAULT_CNN_PATH.read_bytes()).hexdigest()[:8]
-    methods = f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}.toa.{TOA_METHOD}"
+    methods = ".".join(
+        (
+            f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}",
+            f"toa.{TOA_METHOD}.winter.{WINTER_METHOD}",
+        )
+    )
     return f"{__version__}+ships.{model}.{methods}"
 
 
