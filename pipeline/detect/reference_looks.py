@@ -10,8 +10,8 @@ new, a rail yard's empty ground model bends to snow it then expects on bare days
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from typing import Final
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Final, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +33,14 @@ REFERENCE_MIN_CLEAR: Final = 0.9
 #: reading fell from 7.9 / 46 / 36 / 25 to 5.1 / 22 / 12 / 8.7 (fresh, stress, demo, unseen).
 SNOWY_LOOK_SHARE: Final = 0.02
 
+T = TypeVar("T")
+
+
+def _bare_if_enough(items: list[T], snowy: Callable[[T], bool]) -> list[T]:
+    """``items`` without the snowy ones, unless fewer than :data:`MIN_CLEAR_LOOKS` remain."""
+    bare = [item for item in items if not snowy(item)]
+    return bare if len(bare) >= MIN_CLEAR_LOOKS else items
+
 
 def _snow_share(chip: Chip, clear: NDArray[np.bool_]) -> float:
     return snow_share(chip.scl, chip.band("green"), chip.band("swir16"), clear)
@@ -51,9 +59,7 @@ def reference_candidates(
     reference rebuilt from fewer looks moves the counts more.
     """
     qualifying = [sid for sid, fraction in fractions if fraction >= REFERENCE_MIN_CLEAR]
-    bare = [sid for sid in qualifying if sid not in snowy]
-    if len(bare) >= MIN_CLEAR_LOOKS:
-        qualifying = bare
+    qualifying = _bare_if_enough(qualifying, lambda sid: sid in snowy)
     return [qualifying[i] for i in pick_evenly(qualifying)]
 
 
@@ -111,8 +117,9 @@ def reference_from_chips(
         if clear_fraction(clear, chip.valid) >= REFERENCE_MIN_CLEAR:
             candidates.append((chip, clear, sun))
     if leave_out_snow:
-        bare = [c for c in candidates if _snow_share(c[0], c[1]) <= SNOWY_LOOK_SHARE]
-        candidates = bare if len(bare) >= MIN_CLEAR_LOOKS else candidates
+        candidates = _bare_if_enough(
+            candidates, lambda c: _snow_share(c[0], c[1]) > SNOWY_LOOK_SHARE
+        )
     if len(candidates) < MIN_CLEAR_LOOKS:
         return None
     picked = [candidates[i] for i in pick_evenly([c.scene_id for c, _, _ in candidates])]
