@@ -22,8 +22,8 @@ from pipeline.claims.evaluate import DEFAULT_CLAIMS, DEFAULT_OSINT, Evaluation, 
 from pipeline.claims.series import Metric, is_clear
 from pipeline.config import Settings
 from pipeline.geo.safe_paths import check_output_dir
-from pipeline.report.data import ReportData, gather
-from pipeline.report.osint import OsintPoint, load_osint
+from pipeline.report.data import ReportData, gather, read_aois
+from pipeline.report.osint import OsintPoint, load_osint, yard_zones
 from pipeline.report.quicklooks import Quicklook
 
 log = logging.getLogger(__name__)
@@ -155,10 +155,12 @@ def write_report(
     settings = settings or Settings()
     check_output_dir(out_dir, what="--out")
     evaluation = evaluate_store(db, claims_path)
+    aois = read_aois(settings.aoi_dir)
     osint: tuple[OsintPoint, ...] = ()
     if osint_path is not None and osint_path.is_file():
-        osint = load_osint(osint_path)
-    data = gather(evaluation, osint=osint, aoi_dir=settings.aoi_dir)
+        # Without AOI outlines a zone cannot be checked; read_aois has said why.
+        osint = load_osint(osint_path, aoi_zones=yard_zones(aois.values()) if aois else None)
+    data = gather(evaluation, osint=osint, aois=aois)
     html = render_report(data, settings=settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"

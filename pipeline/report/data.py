@@ -96,7 +96,18 @@ def read_runs(db: Path) -> tuple[dict[str, Any], ...]:
         return ()
 
 
-def gather(evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aoi_dir: Path) -> ReportData:
+def read_aois(aoi_dir: Path) -> dict[str, Aoi]:
+    """AOI outlines by id; empty, with a warning, when the folder cannot be read."""
+    try:
+        return {a.id: a for a in load_aois(aoi_dir)}
+    except InvalidAoiError as exc:
+        log.warning("AOI outlines unavailable for the map and the yards: %s", exc)
+        return {}
+
+
+def gather(
+    evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aois: Mapping[str, Aoi]
+) -> ReportData:
     """Collect what the report needs beyond the verdicts.
 
     Raises:
@@ -105,11 +116,6 @@ def gather(evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aoi_dir: Pa
     version = evaluation.detector_version
     with open_existing_store(evaluation.db) as store:
         detections = store.detection_rows(detector_version=version) if version else []
-    try:
-        aois = {a.id: a for a in load_aois(aoi_dir)}
-    except InvalidAoiError as exc:
-        log.warning("AOI outlines unavailable for the map: %s", exc)
-        aois = {}
     return ReportData(
         evaluation=evaluation,
         detections=tuple(detections),
