@@ -56,7 +56,9 @@ def series_section(blocks: Sequence[tuple[str, str, bytes, str]]) -> Html:
         "scenes, shown but not used. Shaded: the claims' baseline (blue) and test window "
         "(amber). Black bars: the mean compared in each window. Dashed line and band: the "
         "change point found on the whole series and its 95% interval. Purple: the "
-        "analysts' hand counts on 0.5 m imagery, for comparison only."
+        "analysts' hand counts on 0.5 m imagery, for comparison only. A rail AOI has a "
+        "figure for its total and one per yard zone; a claim or a count about one yard "
+        "is drawn on that yard's figure."
     )
     return el(
         "section",
