@@ -25,6 +25,7 @@ from pipeline.geo.safe_paths import check_output_dir
 from pipeline.report.data import ReportData, gather, read_aois
 from pipeline.report.osint import OsintPoint, load_osint, yard_zones
 from pipeline.report.quicklooks import Quicklook
+from pipeline.report.yards import compare_yards
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +137,14 @@ def render_report(data: ReportData, *, settings: Settings) -> str:
     looks: dict[str, Sequence[Quicklook]] = {}
     scene_docs = {sid: p.scene for (aoi, sid), p in data.provenance.items()}
     folders = chip_dirs(data)
+    figure_clear: dict[str, float] = {}
     for aoi_id in aoi_ids:
         aoi = data.aois.get(aoi_id)
         claims = tuple(c for c in ev.claims if c.aoi == aoi_id)
         metric: Metric = claims[0].metric if claims else _metric_for(aoi.kind if aoi else "port")
         claims = tuple(c for c in claims if c.metric == metric)
         threshold = claims[0].min_clear_fraction if claims else DEFAULT_MIN_CLEAR
+        figure_clear[aoi_id] = threshold
         series += series_blocks(data, aoi_id, metric=metric, threshold=threshold)
         if aoi is not None:
             picks = pick_scenes(
@@ -176,8 +179,20 @@ def render_report(data: ReportData, *, settings: Settings) -> str:
         for c, v in zip(ev.claims, ev.verdicts, strict=True)
         if v.visits is not None
     ]
+    yards = compare_yards(
+        data.osint,
+        data.zone_observations,
+        min_clear_fraction=figure_clear,
+        default_min_clear=DEFAULT_MIN_CLEAR,
+    )
     return page(
-        data, series=series, looks=looks, map_png=map_image, missing_aois=missing, visits=visits
+        data,
+        series=series,
+        looks=looks,
+        map_png=map_image,
+        missing_aois=missing,
+        visits=visits,
+        yards=yards,
     )
 
 

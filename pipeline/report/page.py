@@ -17,6 +17,7 @@ from pipeline.report.provenance import provenance_section
 from pipeline.report.quicklooks import Quicklook
 from pipeline.report.style import CSS
 from pipeline.report.verdicts import verdict_section
+from pipeline.report.yards import YardComparison, yards_section
 
 
 def banner(data: ReportData) -> Html | None:
@@ -218,6 +219,7 @@ def page(
     map_png: bytes | None,
     missing_aois: Sequence[str],
     visits: Sequence[tuple[str, bytes, str]] = (),
+    yards: Sequence[YardComparison] = (),
 ) -> str:
     """The whole HTML document."""
     titles = {a: (data.aois[a].name if a in data.aois else a) for a in looks}
@@ -244,6 +246,7 @@ def page(
                     for anchor, label in (
                         ("verdicts", "Verdicts"),
                         ("series", "Over time"),
+                        *((("yards", "Per yard"),) if yards else ()),
                         ("quicklooks", "Quicklooks"),
                         ("where", "Map"),
                         ("method", "Method"),
@@ -260,6 +263,7 @@ def page(
             "div",
             verdict_section(data),
             series_section(series),
+            yards_section(yards, simulated=data.simulated),
             visits_section(visits),
             quicklook_section(looks, titles),
             map_section(map_png, missing_aois),
