@@ -150,7 +150,9 @@ def test_markup_from_metadata_and_user_files_is_escaped(report: Path) -> None:
     for evil in (EVIL_ID, EVIL_COLLECTION, EVIL_QUOTE):
         assert evil in text, evil
     assert EVIL_PROPERTY in text.replace('\\"', '"')
-    assert "onerror=alert('osint')" not in html  # OSINT goes into a plot, not the page
+    # OSINT labels go into the plots, and the per-yard table's as escaped text only.
+    assert "onerror=alert('osint')" not in html
+    assert EVIL_OSINT in text
     assert "&lt;script&gt;" in html
     assert '<script>alert("quote")' not in html
 
