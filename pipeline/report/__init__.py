@@ -22,13 +22,14 @@ from pipeline.claims.evaluate import DEFAULT_CLAIMS, DEFAULT_OSINT, Evaluation, 
 from pipeline.claims.series import Metric, is_clear
 from pipeline.config import Settings
 from pipeline.geo.safe_paths import check_output_dir
-from pipeline.report.data import ReportData, gather
-from pipeline.report.osint import OsintPoint, load_osint
+from pipeline.report.data import ReportData, gather, read_aois
+from pipeline.report.osint import OsintPoint, load_osint, yard_zones
 from pipeline.report.quicklooks import Quicklook
+from pipeline.report.yards import compare_yards
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ReportResult", "render_report", "write_report"]
+__all__ = ["ReportResult", "render_report", "series_blocks", "write_report"]
 
 #: Clear-fraction threshold for AOIs that no claim is about.
 DEFAULT_MIN_CLEAR: Final = 0.8
@@ -62,11 +63,71 @@ def chip_dirs(data: ReportData) -> list[Path]:
     return list(dict.fromkeys(f for f in folders if f.is_dir()))
 
 
+def _yards_of(data: ReportData, aoi_id: str) -> list[str]:
+    """The yard zones of an AOI to draw: those with rows, or named by a claim or a count."""
+    named = [
+        *(o.zone for o in data.zone_observations if o.aoi == aoi_id),
+        *(c.zone for c in data.evaluation.claims if c.aoi == aoi_id),
+        *(p.zone for p in data.osint if p.aoi == aoi_id),
+    ]
+    found = {z for z in named if z is not None}
+    aoi = data.aois.get(aoi_id)
+    order = [z.name for z in aoi.zones] if aoi is not None else []
+    return sorted(found, key=lambda z: (order.index(z) if z in order else len(order), z))
+
+
+def series_blocks(
+    data: ReportData, aoi_id: str, *, metric: Metric, threshold: float
+) -> list[tuple[str, str, bytes, str]]:
+    """The AOI total's figure, then one per yard zone (rail AOIs): ``(id, title, png,
+    caption)``. A claim or an analysts' count naming a zone is drawn on that zone's figure,
+    where its series is, not on the total."""
+    from pipeline.report.plots import SeriesPlot, series_png
+
+    ev = data.evaluation
+    aoi = data.aois.get(aoi_id)
+    name = aoi.name if aoi is not None else aoi_id
+    rows = [*ev.observations, *data.zone_observations]
+    zones: list[str | None] = [None]
+    if metric == "railcar_equivalents":
+        zones += _yards_of(data, aoi_id)
+    blocks = []
+    for zone in zones:
+        claims = tuple(
+            c for c in ev.claims if c.aoi == aoi_id and c.metric == metric and c.zone == zone
+        )
+        verdicts = tuple(v for v in ev.verdicts if v.claim in {c.id for c in claims})
+        osint = tuple(
+            p for p in data.osint if p.aoi == aoi_id and p.metric == metric and p.zone == zone
+        )
+        title = name if zone is None else f"{name}: {zone}"
+        spec = SeriesPlot(aoi_id, title, metric, threshold, claims, verdicts, osint, zone)
+        own = [o for o in rows if o.aoi == aoi_id and o.zone == zone]
+        n_clear = sum(1 for o in own if is_clear(o, threshold))
+        n_failed = sum(1 for o in own if o.status != "ok")
+        what = aoi_id if zone is None else f"the {zone} zone of {aoi_id}"
+        caption = (
+            f"{len(own)} scenes stored for {what}: {n_clear} at least {threshold:.0%} clear "
+            f"(used), {len(own) - n_clear - n_failed} cloudier (faded), {n_failed} failed."
+        )
+        elsewhere = sorted(
+            {c.zone for c in ev.claims if c.aoi == aoi_id and c.zone is not None}
+            | {p.zone for p in data.osint if p.aoi == aoi_id and p.zone is not None}
+        )
+        if zone is None and elsewhere and metric == "railcar_equivalents":
+            caption += (
+                f" Claims and analysts' counts of one yard are drawn on that yard's own figure "
+                f"({', '.join(elsewhere)}), not on this total."
+            )
+        block_id = aoi_id if zone is None else f"{aoi_id}-{zone}"
+        blocks.append((block_id, title, series_png(spec, rows), caption))
+    return blocks
+
+
 def render_report(data: ReportData, *, settings: Settings) -> str:
     """Draw every figure and return the page."""
     from pipeline.report.map import map_png
     from pipeline.report.page import page
-    from pipeline.report.plots import SeriesPlot, series_png
     from pipeline.report.quicklooks import make_quicklooks, pick_scenes
     from pipeline.report.visits_plot import visits_caption, visits_png
 
@@ -76,24 +137,15 @@ def render_report(data: ReportData, *, settings: Settings) -> str:
     looks: dict[str, Sequence[Quicklook]] = {}
     scene_docs = {sid: p.scene for (aoi, sid), p in data.provenance.items()}
     folders = chip_dirs(data)
+    figure_clear: dict[str, float] = {}
     for aoi_id in aoi_ids:
         aoi = data.aois.get(aoi_id)
         claims = tuple(c for c in ev.claims if c.aoi == aoi_id)
         metric: Metric = claims[0].metric if claims else _metric_for(aoi.kind if aoi else "port")
         claims = tuple(c for c in claims if c.metric == metric)
-        verdicts = tuple(v for v in ev.verdicts if v.claim in {c.id for c in claims})
         threshold = claims[0].min_clear_fraction if claims else DEFAULT_MIN_CLEAR
-        title = aoi.name if aoi is not None else aoi_id
-        osint = tuple(p for p in data.osint if p.aoi == aoi_id and p.metric == metric)
-        spec = SeriesPlot(aoi_id, title, metric, threshold, claims, verdicts, osint)
-        rows = [o for o in ev.observations if o.aoi == aoi_id]
-        n_clear = sum(1 for o in rows if is_clear(o, threshold))
-        n_failed = sum(1 for o in rows if o.status != "ok")
-        caption = (
-            f"{len(rows)} scenes stored for {aoi_id}: {n_clear} at least {threshold:.0%} clear "
-            f"(used), {len(rows) - n_clear - n_failed} cloudier (faded), {n_failed} failed."
-        )
-        series.append((aoi_id, title, series_png(spec, ev.observations), caption))
+        figure_clear[aoi_id] = threshold
+        series += series_blocks(data, aoi_id, metric=metric, threshold=threshold)
         if aoi is not None:
             picks = pick_scenes(
                 ev.observations,
@@ -127,8 +179,20 @@ def render_report(data: ReportData, *, settings: Settings) -> str:
         for c, v in zip(ev.claims, ev.verdicts, strict=True)
         if v.visits is not None
     ]
+    yards = compare_yards(
+        data.osint,
+        data.zone_observations,
+        min_clear_fraction=figure_clear,
+        default_min_clear=DEFAULT_MIN_CLEAR,
+    )
     return page(
-        data, series=series, looks=looks, map_png=map_image, missing_aois=missing, visits=visits
+        data,
+        series=series,
+        looks=looks,
+        map_png=map_image,
+        missing_aois=missing,
+        visits=visits,
+        yards=yards,
     )
 
 
@@ -155,10 +219,12 @@ def write_report(
     settings = settings or Settings()
     check_output_dir(out_dir, what="--out")
     evaluation = evaluate_store(db, claims_path)
+    aois = read_aois(settings.aoi_dir)
     osint: tuple[OsintPoint, ...] = ()
     if osint_path is not None and osint_path.is_file():
-        osint = load_osint(osint_path)
-    data = gather(evaluation, osint=osint, aoi_dir=settings.aoi_dir)
+        # Without AOI outlines a zone cannot be checked; read_aois has said why.
+        osint = load_osint(osint_path, aoi_zones=yard_zones(aois.values()) if aois else None)
+    data = gather(evaluation, osint=osint, aois=aois)
     html = render_report(data, settings=settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "index.html"

@@ -19,7 +19,7 @@ from pipeline.errors import InvalidAoiError, StoreError
 from pipeline.geo.aoi import load_aois
 from pipeline.report.osint import OsintPoint
 from pipeline.store.readonly import run_rows, scene_json_rows
-from pipeline.types import Aoi
+from pipeline.types import Aoi, Observation
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class ReportData:
     """The analysts' observations."""
     aois: Mapping[str, Aoi]
     """AOI outlines by id (AOIs in the store but not in ``aoi/`` are missing)."""
+    zone_observations: tuple[Observation, ...] = ()
+    """Yard zones' own rows (``zone`` set) of the evaluated detector version."""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     """When the report was drawn."""
 
@@ -96,7 +98,18 @@ def read_runs(db: Path) -> tuple[dict[str, Any], ...]:
         return ()
 
 
-def gather(evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aoi_dir: Path) -> ReportData:
+def read_aois(aoi_dir: Path) -> dict[str, Aoi]:
+    """AOI outlines by id; empty, with a warning, when the folder cannot be read."""
+    try:
+        return {a.id: a for a in load_aois(aoi_dir)}
+    except InvalidAoiError as exc:
+        log.warning("AOI outlines unavailable for the map and the yards: %s", exc)
+        return {}
+
+
+def gather(
+    evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aois: Mapping[str, Aoi]
+) -> ReportData:
     """Collect what the report needs beyond the verdicts.
 
     Raises:
@@ -105,11 +118,7 @@ def gather(evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aoi_dir: Pa
     version = evaluation.detector_version
     with open_existing_store(evaluation.db) as store:
         detections = store.detection_rows(detector_version=version) if version else []
-    try:
-        aois = {a.id: a for a in load_aois(aoi_dir)}
-    except InvalidAoiError as exc:
-        log.warning("AOI outlines unavailable for the map: %s", exc)
-        aois = {}
+        zones = store.zone_observations(detector_version=version) if version else []
     return ReportData(
         evaluation=evaluation,
         detections=tuple(detections),
@@ -117,4 +126,5 @@ def gather(evaluation: Evaluation, *, osint: tuple[OsintPoint, ...], aoi_dir: Pa
         runs=read_runs(evaluation.db),
         osint=osint,
         aois=aois,
+        zone_observations=tuple(zones),
     )

@@ -17,6 +17,7 @@ from pipeline.report.provenance import provenance_section
 from pipeline.report.quicklooks import Quicklook
 from pipeline.report.style import CSS
 from pipeline.report.verdicts import verdict_section
+from pipeline.report.yards import YardComparison, yards_section
 
 
 def banner(data: ReportData) -> Html | None:
@@ -56,7 +57,9 @@ def series_section(blocks: Sequence[tuple[str, str, bytes, str]]) -> Html:
         "scenes, shown but not used. Shaded: the claims' baseline (blue) and test window "
         "(amber). Black bars: the mean compared in each window. Dashed line and band: the "
         "change point found on the whole series and its 95% interval. Purple: the "
-        "analysts' hand counts on 0.5 m imagery, for comparison only."
+        "analysts' hand counts on 0.5 m imagery, for comparison only. A rail AOI has a "
+        "figure for its total and one per yard zone; a claim or a count about one yard "
+        "is drawn on that yard's figure."
     )
     return el(
         "section",
@@ -216,6 +219,7 @@ def page(
     map_png: bytes | None,
     missing_aois: Sequence[str],
     visits: Sequence[tuple[str, bytes, str]] = (),
+    yards: Sequence[YardComparison] = (),
 ) -> str:
     """The whole HTML document."""
     titles = {a: (data.aois[a].name if a in data.aois else a) for a in looks}
@@ -242,6 +246,7 @@ def page(
                     for anchor, label in (
                         ("verdicts", "Verdicts"),
                         ("series", "Over time"),
+                        *((("yards", "Per yard"),) if yards else ()),
                         ("quicklooks", "Quicklooks"),
                         ("where", "Map"),
                         ("method", "Method"),
@@ -258,6 +263,7 @@ def page(
             "div",
             verdict_section(data),
             series_section(series),
+            yards_section(yards, simulated=data.simulated),
             visits_section(visits),
             quicklook_section(looks, titles),
             map_section(map_png, missing_aois),

@@ -1,5 +1,6 @@
-"""Time series per AOI: the metric per scene with its uncertainty, the claim windows, the
-change point with its interval, the window means, and the analysts' hand counts."""
+"""Time series per AOI, and per yard zone of a rail AOI: the metric per scene with its
+uncertainty, the claim windows, the change point with its interval, the window means, and
+the analysts' hand counts of that series."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ CAR_LENGTH_M: Final = 14.0
 
 @dataclass(frozen=True)
 class SeriesPlot:
-    """What one AOI's time-series figure shows."""
+    """What one series' figure shows: an AOI's total, or one of its yard zones."""
 
     aoi: str
     """AOI id."""
@@ -47,11 +48,13 @@ class SeriesPlot:
     min_clear_fraction: float
     """Scenes below this clear fraction are drawn faded."""
     claims: tuple[Claim, ...]
-    """Claims about this AOI and metric (their windows are shaded)."""
+    """Claims tested on this series (their windows are shaded)."""
     verdicts: tuple[Verdict, ...]
     """Their verdicts (window means and the onset)."""
     osint: tuple[OsintPoint, ...]
-    """Analysts' observations of this AOI and metric."""
+    """Analysts' observations of this series (same AOI, metric and zone)."""
+    zone: str | None = None
+    """The yard zone whose own rows are drawn (``zone_observations``); None: the AOI total."""
 
 
 def count_interval(
@@ -95,7 +98,7 @@ def series_png(spec: SeriesPlot, observations: Sequence[Observation]) -> bytes:
 
 
 def _series_png(spec: SeriesPlot, observations: Sequence[Observation]) -> bytes:
-    rows = [o for o in observations if o.aoi == spec.aoi]
+    rows = [o for o in observations if o.aoi == spec.aoi and o.zone == spec.zone]
     usable = [o for o in rows if o.status == "ok" and metric_value(o, spec.metric) is not None]
     clear = [o for o in usable if is_clear(o, spec.min_clear_fraction)]
     cloudy = [o for o in usable if not is_clear(o, spec.min_clear_fraction)]
@@ -147,7 +150,7 @@ def _series_png(spec: SeriesPlot, observations: Sequence[Observation]) -> bytes:
         ax.text(
             0.5,
             0.5,
-            "no observations stored for this AOI",
+            "no observations stored for this " + ("AOI" if spec.zone is None else "yard zone"),
             transform=ax.transAxes,
             ha="center",
             va="center",

@@ -150,7 +150,9 @@ def test_markup_from_metadata_and_user_files_is_escaped(report: Path) -> None:
     for evil in (EVIL_ID, EVIL_COLLECTION, EVIL_QUOTE):
         assert evil in text, evil
     assert EVIL_PROPERTY in text.replace('\\"', '"')
-    assert "onerror=alert('osint')" not in html  # OSINT goes into a plot, not the page
+    # OSINT labels go into the plots, and the per-yard table's as escaped text only.
+    assert "onerror=alert('osint')" not in html
+    assert EVIL_OSINT in text
     assert "&lt;script&gt;" in html
     assert '<script>alert("quote")' not in html
 
@@ -287,3 +289,21 @@ def test_empty_store_still_draws_a_report(tmp_path: Path) -> None:
     assert {v.verdict for v in result.evaluation.verdicts} == {"inconclusive"}
     assert len([a for t, a in tags.tags if t == "article" and a.get("data-claim")]) == 3
     assert not tags.find("div", id="simulated-banner")
+
+
+def test_counts_per_yard_are_tabled_and_labelled_simulated(report: Path) -> None:
+    html = report.read_text()
+    tags = parse(html)
+    assert tags.find("section", id="yards")
+    assert tags.find("figure", id="series-tumangang-rail-tumangang-yard")
+    assert tags.find("figure", id="series-tumangang-rail-khasan-yard")
+    table = html[html.index('<section id="yards">') :]
+    table = table[: table.index("</section>")]
+    assert "CSIS counts per yard vs this tool (SIMULATED)" in table
+    # The seed's three counts of one image and one yard; the store holds no yard rows.
+    assert [a.get("data-zone") for a in parse(table).find("tr") if a.get("data-zone")] == [
+        "tumangang-yard",
+        "tumangang-yard",
+        "khasan-yard",
+    ]
+    assert table.count("no clear scene within 5 days") == 3
