@@ -88,7 +88,12 @@ def autocorrelation_time(days: FloatArray, residuals: FloatArray) -> float:
     ``tau = -1 / slope``. The slope ignores a drop at lag 0 (independent detector noise on
     top of ships that stay), which would bias a plain sum of the autocorrelation low. With
     fewer than two such bins the memory is the plain sum (about 0 for independent scenes).
-    Ships arriving at random and staying an exponential time of mean ``d`` give ``d``.
+    When those bins show no decay but a later one is at or below :data:`MIN_RHO`, the memory
+    is what falls from their level ``a`` to :data:`MIN_RHO` by that lag
+    (``lag / ln(a / MIN_RHO)``): with a few dozen scenes the first bins are noisy, and a flat
+    line through them would otherwise say "a year" of a series whose correlation is gone
+    within weeks. Ships arriving at random and staying an exponential time of mean ``d``
+    give ``d``.
 
     Args:
         days: scene times in days, ascending.
@@ -116,7 +121,15 @@ def autocorrelation_time(days: FloatArray, residuals: FloatArray) -> float:
     x, y, w = mean_lag[:used], np.log(rho[:used]), weight[:used]
     xm, ym = np.average(x, weights=w), np.average(y, weights=w)
     slope = float(np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2))
-    return MAX_MEMORY_DAYS if slope >= -1.0 / MAX_MEMORY_DAYS else -1.0 / slope
+    if slope < -1.0 / MAX_MEMORY_DAYS:
+        return -1.0 / slope
+    if not low.size:
+        return MAX_MEMORY_DAYS
+    # No decay through the first bins, yet the correlation is gone (at or below MIN_RHO) at a
+    # later lag: few scenes made those bins noisy. The memory is what reaches MIN_RHO there
+    # from the bins' level ``a``: ``a exp(-lag / tau) = MIN_RHO``.
+    start = min(1.0, math.exp(ym))
+    return float(mean_lag[used]) / math.log(max(start / MIN_RHO, math.e))
 
 
 def block_length(tau_days: float) -> float:

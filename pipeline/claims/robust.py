@@ -70,7 +70,8 @@ from pipeline.claims.verdict import VerdictLabel
 FloatArray = NDArray[np.float64]
 #: Version of the rules in this module; recorded with every verdict.
 RULE_VERSION: Final = (
-    "2.1 (issue 15: blocks, season-matched, window scan, onset; log-t interval, permutation spread)"
+    "2.2 (issue 15: blocks, season-matched, window scan, onset; log-t interval, permutation "
+    "spread; memory bounded where the correlation is gone)"
 )
 #: Block permutations for the p-value (its resolution is 1 / 2001).
 N_PERM: Final = 2000

@@ -55,6 +55,80 @@ def test_autocorrelation_time_ignores_detector_noise_on_top() -> None:
     assert 14 < autocorrelation_time(days, noisy) < 28
 
 
+#: The demo's Tumangang-yard railcar readings in its baseline (SIMULATED, 2022-09-06 to
+#: 2023-06-23, clear scenes): trains come and go, 23 scenes.
+DEMO_YARD_DAYS = (
+    0,
+    15,
+    20,
+    25,
+    30,
+    35,
+    60,
+    75,
+    85,
+    100,
+    110,
+    125,
+    140,
+    150,
+    170,
+    195,
+    210,
+    230,
+    235,
+    245,
+    250,
+    265,
+    290,
+)
+DEMO_YARD_CARS = (
+    74.7,
+    0.0,
+    0.0,
+    9.9,
+    0.7,
+    12.0,
+    3.0,
+    1.5,
+    53.1,
+    21.9,
+    20.2,
+    72.4,
+    71.6,
+    24.5,
+    2.4,
+    52.0,
+    0.0,
+    1.4,
+    1.5,
+    0.8,
+    3.3,
+    13.4,
+    26.8,
+)
+
+
+def test_autocorrelation_time_is_not_a_year_when_the_correlation_is_gone_within_weeks() -> None:
+    """A flat fit through a few noisy first lag bins must not stretch the memory past the
+    first lag at which the correlation has fallen to noise (the demo's rail verdict had an
+    effective n of 1.1 on 8 and 10 scenes because of it)."""
+    days = np.array(DEMO_YARD_DAYS, dtype=np.float64)
+    cars = np.array(DEMO_YARD_CARS)
+    residuals = cars - cars.mean()
+    lag = days[:, None] - days[None, :]
+    product = residuals[:, None] * residuals[None, :] / np.mean(residuals**2)
+    gone = next(  # the first 5-day lag bin whose mean correlation is at or below 0.05
+        k * 5.0
+        for k in range(1, 37)
+        if np.mean(product[(lag > 5 * k - 5) & (lag <= 5 * k)]) <= 0.05
+    )
+    memory = autocorrelation_time(days, residuals)
+    assert gone <= 30.0
+    assert memory <= gone  # a memory longer than the lag at which it is gone is no memory
+    assert effective_n(days, memory) > 0.4 * days.size  # was 1.1 of 23
+
+
 def test_block_length_has_a_floor_of_14_days() -> None:
     assert BLOCK_FLOOR_DAYS == 14
     assert block_length(0.0) == 14
