@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rail_yards import rail_scene
 
 from pipeline.claims.evaluate import Evaluation
 from pipeline.claims.parse import Claim
@@ -29,24 +29,10 @@ TOTAL, TUMANGANG, KHASAN = 300.0, 40.0, 120.0
 
 def rail_rows(days: Sequence[date]) -> list[Observation]:
     """For each day: the AOI total and its two yards, all clear, SIMULATED."""
-    rows = []
+    rows: list[Observation] = []
     for day in days:
-        total = Observation(
-            aoi="tumangang-rail",
-            scene_id=f"S2X_T52TFM_{day:%Y%m%d}T021601_L2A",
-            datetime=datetime(day.year, day.month, day.day, 2, 16, tzinfo=UTC),
-            detector_version="test-1",
-            source="local",
-            clear_fraction=0.97,
-            railcar_equivalents=TOTAL,
-            occupied_track_m=TOTAL * 14.0,
-            simulated=True,
-        )
-        rows += [
-            total,
-            replace(total, zone="tumangang-yard", railcar_equivalents=TUMANGANG),
-            replace(total, zone="khasan-yard", railcar_equivalents=KHASAN),
-        ]
+        total, yards = rail_scene(day, TOTAL, TUMANGANG, KHASAN)
+        rows += [total, *yards]
     return rows
 
 

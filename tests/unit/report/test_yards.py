@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from rail_yards import rail_scene as scene
 
 from pipeline.report import write_report
 from pipeline.report.osint import OsintPoint
@@ -17,28 +18,6 @@ from pipeline.types import Observation
 
 DAY = date(2024, 6, 17)
 HEADER = "start,end,aoi,metric,value,reported,source,zone\n"
-
-
-def scene(
-    day: date, total: float, tumangang: float, khasan: float, *, clear: float = 0.97
-) -> tuple[Observation, list[Observation]]:
-    """One rail scene: the AOI total and its two yards (each yard seen ``clear``)."""
-    row = Observation(
-        aoi="tumangang-rail",
-        scene_id=f"S2X_T52TFM_{day:%Y%m%d}T021601_L2A",
-        datetime=datetime(day.year, day.month, day.day, 2, 16, tzinfo=UTC),
-        detector_version="test-1",
-        source="local",
-        clear_fraction=0.97,
-        railcar_equivalents=total,
-        occupied_track_m=total * 14.0,
-        simulated=True,
-    )
-    yards = [
-        replace(row, zone="tumangang-yard", railcar_equivalents=tumangang, clear_fraction=clear),
-        replace(row, zone="khasan-yard", railcar_equivalents=khasan, clear_fraction=clear),
-    ]
-    return row, yards
 
 
 def rows(*scenes: tuple[Observation, list[Observation]]) -> list[Observation]:
