@@ -75,6 +75,15 @@ SNOWY_DECK_SWIR_SHARE: Final = 0.12
 #: its second moments span (:func:`pipeline.detect.candidates.extent_px`; a filled rectangle
 #: or ellipse gives about 1). Floes and the broken edges of leads are broad or ragged.
 HULL_MIN_ASPECT: Final = 0.06
+#: A snowy deck is bright: snow fills a good part of the one or two pixels across the hull
+#: (snow's NIR is about 0.7). Fainter white objects are fog and haze puffs.
+SNOWY_DECK_MIN_EXCESS: Final = 0.15
+#: ... and it stands alone: within :data:`ISOLATION_WINDOW_M` the other pixels (water and
+#: land) stay below this share of its peak excess at their 90th percentile. Snow lying on
+#: the rocks of a shoreline (reference water in some looks) is one patch of a snowy shore;
+#: a hull at a snowy quay has open water on its other side.
+ISOLATION_WINDOW_M: Final = 100.0
+ISOLATION_SHARE: Final = 0.5
 HULL_MAX_ASPECT: Final = 2 * ABREAST_ASPECT
 HULL_MIN_FILL: Final = 0.55
 
@@ -96,6 +105,23 @@ def hull_shaped(n_pixels: int, length_px: float, width_px: float, aspect: float)
     :data:`HULL_MIN_FILL` of ``length_px × width_px``)."""
     broad_as_a_hull = HULL_MIN_ASPECT <= aspect <= HULL_MAX_ASPECT
     return broad_as_a_hull and n_pixels >= HULL_MIN_FILL * length_px * width_px
+
+
+def stands_alone(
+    excess: F32,
+    others: Mask,
+    rows: NDArray[np.intp],
+    cols: NDArray[np.intp],
+    peak: float,
+    pixel_size_m: float,
+) -> bool:
+    """Whether the ``others`` pixels within :data:`ISOLATION_WINDOW_M` of an object stay
+    below :data:`ISOLATION_SHARE` of its ``peak`` excess (90th percentile)."""
+    reach = max(1, round(ISOLATION_WINDOW_M / pixel_size_m))
+    r0, c0 = max(int(rows.min()) - reach, 0), max(int(cols.min()) - reach, 0)
+    r1, c1 = int(rows.max()) + reach + 1, int(cols.max()) + reach + 1
+    around = excess[r0:r1, c0:c1][others[r0:r1, c0:c1]]
+    return around.size == 0 or float(np.percentile(around, 90)) <= ISOLATION_SHARE * peak
 
 
 def _sample(values: F32) -> F32:
@@ -270,16 +296,18 @@ def reference_candidates(
         nir_mean = float(excess[rr, cc].mean())
         aspect = (width_px * pixel_size_m - PSF_WIDENING_M) / length_m
         swir_share = float(swir[rr, cc].mean()) / nir_mean
+        peak = float(excess[rr, cc].max())
         snowy_deck = (
             SNOWY_DECK_SWIR_SHARE <= swir_share < ICE_SWIR_SHARE
+            and peak >= SNOWY_DECK_MIN_EXCESS
             and hull_shaped(len(rr), length_px, width_px, aspect)
             and float(np.mean(ndwi(reference[:, rr, cc]) > NDWI_WATER)) >= 0.5
+            and stands_alone(excess, labels != i, rr, cc, peak, pixel_size_m)
         )
         if swir_share < ICE_SWIR_SHARE and not snowy_deck:
             continue  # snow or ice
         if not snowy_deck and float(blue[rr, cc].mean()) >= HAZE_BLUE_SHARE * nir_mean:
             continue  # haze or thin cloud (a snowy deck is as white, but hull-shaped)
-        peak = float(excess[rr, cc].max())
         score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
         parts = split_abreast(rr, cc) if aspect > ABREAST_ASPECT else [(rr, cc)]
         on_berth = prepared.berths is not None and bool(prepared.berths[rr, cc].mean() >= 0.5)

@@ -174,6 +174,24 @@ def test_reference_mode_drops_a_snow_white_floe_and_snowy_ice_shaped_like_a_hull
     assert detect_ships_in_arrays(snowy_ice, reference=reference, pixel_size_m=10.0) == []
 
 
+SNOW_ON_LAND = (0.75, 0.75, 0.72, 0.66, 0.08)
+
+
+def test_reference_mode_tells_a_snowy_deck_from_snow_on_the_shore_and_a_faint_puff() -> None:
+    """Snow covers the land; a hull-shaped patch of it lies on the shore's edge (on water in
+    the reference) and a faint white puff drifts on the water: neither is a ship. A hull
+    with snow on deck 150 m off the shore is."""
+    reference = _quay_reference()
+    refl = reference.copy()
+    paint(refl, SNOW_ON_LAND, slice(0, 80), slice(0, 30))  # the snowy land
+    paint(refl, SNOWY_DECK, slice(20, 32), slice(30, 32))  # snow on the shore's rocks
+    paint(refl, SNOWY_DECK, slice(50, 52), slice(50, 62))  # a hull, snow on deck
+    paint(refl, (0.09, 0.10, 0.08, 0.10, 0.02), slice(65, 67), slice(50, 62))  # a faint puff
+    dets = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
+    assert len(dets) == 1
+    assert abs(dets[0].row - 50.5) < 1 and abs(dets[0].col - 55.5) < 1
+
+
 def test_prepared_reference_gives_the_same_ships_and_checks_the_grid() -> None:
     reference = _quay_reference()
     refl = reference.copy()
