@@ -55,8 +55,9 @@ SNOW_MIN_GREEN: Final = 0.2
 CLOUD_BUFFER_M: Final = 30.0
 #: Winter: ports' and yards' references without snowy looks
 #: (:mod:`pipeline.detect.reference_looks`); port scenes with an iced basin low confidence
-#: (:data:`ICE_BASIN_SHARE`).
-WINTER_METHOD: Final = "snow-free-refs-2.ice-flag-1"
+#: (:data:`ICE_BASIN_SHARE`); hulls with snow on deck counted
+#: (:data:`pipeline.detect.reference_mode.SNOWY_DECK_SWIR_SHARE`).
+WINTER_METHOD: Final = "snow-free-refs-2.ice-flag-1.snowy-decks-1"
 #: Share of the basin's clear pixels under sea ice (SCL 11 or the NDSI) above which a port
 #: scene is low confidence: a hull in ice is no brighter than the ice in the NIR, and snow on
 #: its deck darkens it in the SWIR, so ships in ice are missed (SIMULATED stress world: the

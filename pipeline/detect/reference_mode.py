@@ -10,7 +10,8 @@ reference water, which single-date mode cannot see. Steps:
    basin (haze, turbidity, sun glint and calibration drift move whole areas at once),
    tested against :data:`CFAR_SIGMAS` robust standard deviations (CFAR);
 3. each 8-connected object is a hull if it is ship-sized and its excess has a hull's
-   colour (not snow or ice, not haze or thin cloud, see the constants);
+   colour (not snow or ice, not haze or thin cloud, see the constants; a hull-shaped
+   object with snow on its deck is still a hull);
 4. an object too wide for one hull of its length is split along its axis into two hulls
    berthed abreast.
 """
@@ -32,7 +33,7 @@ from pipeline.detect.candidates import (
     Source,
     extent_px,
 )
-from pipeline.detect.masks import sea_mask, water_mask
+from pipeline.detect.masks import NDWI_WATER, ndwi, sea_mask, water_mask
 
 F32 = NDArray[np.float32]
 Mask = NDArray[np.bool_]
@@ -59,6 +60,32 @@ PSF_WIDENING_M: Final = 10.0
 #: Merchant hulls have beam / length ≈ 0.12–0.18; two hulls berthed abreast make an
 #: object with width / length ≥ 0.3. Above this (de-blurred) aspect, the object is two.
 ABREAST_ASPECT: Final = 0.22
+#: A deck under snow is dark in SWIR as well (issue 14 point 5), but not as dark as snow or
+#: ice alone: its rim, bridge and uncovered plating keep some SWIR. An object below
+#: :data:`ICE_SWIR_SHARE` is still a hull when its SWIR excess reaches this share of its NIR
+#: excess, it has a hull's shape (:func:`hull_shaped`) and it lies on what the reference
+#: sees as water (snow on a quay edge inside the basin does not). Snow-covered ice over water
+#: gives about 0.1 (the simulator's snowy sea ice 0.11); a snowy deck 0.15-0.3. Such a deck
+#: is as white as haze (blue about NIR), so :data:`HAZE_BLUE_SHARE` does not apply to it:
+#: haze over water keeps about half its NIR excess in the SWIR, above :data:`ICE_SWIR_SHARE`.
+SNOWY_DECK_SWIR_SHARE: Final = 0.12
+#: A hull's shape: as broad as a hull (merchant beam / length 0.12-0.18, so a de-blurred
+#: aspect of at least about half that: snow along a quay edge or a breakwater is a line one
+#: pixel wide, aspect about 0), at most two hulls abreast wide, and filling most of the box
+#: its second moments span (:func:`pipeline.detect.candidates.extent_px`; a filled rectangle
+#: or ellipse gives about 1). Floes and the broken edges of leads are broad or ragged.
+HULL_MIN_ASPECT: Final = 0.06
+#: A snowy deck is bright: snow fills a good part of the one or two pixels across the hull
+#: (snow's NIR is about 0.7). Fainter white objects are fog and haze puffs.
+SNOWY_DECK_MIN_EXCESS: Final = 0.15
+#: ... and it stands alone: within :data:`ISOLATION_WINDOW_M` the other pixels (water and
+#: land) stay below this share of its peak excess at their 90th percentile. Snow lying on
+#: the rocks of a shoreline (reference water in some looks) is one patch of a snowy shore;
+#: a hull at a snowy quay has open water on its other side.
+ISOLATION_WINDOW_M: Final = 100.0
+ISOLATION_SHARE: Final = 0.5
+HULL_MAX_ASPECT: Final = 2 * ABREAST_ASPECT
+HULL_MIN_FILL: Final = 0.55
 
 #: Misregistration left after co-registration, pixels (the measured shifts of simulated
 #: scenes are within about 0.1-0.15 px of the truth): differences it explains at the
@@ -70,6 +97,31 @@ RESIDUAL_SHIFT_PX: Final = 0.25
 MAX_STAT_SAMPLES: Final = 20_000
 
 _BLUE, _NIR, _SWIR = 0, 3, 4
+
+
+def hull_shaped(n_pixels: int, length_px: float, width_px: float, aspect: float) -> bool:
+    """Whether an object has a hull's shape: a hull's breadth (de-blurred ``aspect`` from
+    :data:`HULL_MIN_ASPECT` to :data:`HULL_MAX_ASPECT`) and compact (its pixels fill at least
+    :data:`HULL_MIN_FILL` of ``length_px × width_px``)."""
+    broad_as_a_hull = HULL_MIN_ASPECT <= aspect <= HULL_MAX_ASPECT
+    return broad_as_a_hull and n_pixels >= HULL_MIN_FILL * length_px * width_px
+
+
+def stands_alone(
+    excess: F32,
+    others: Mask,
+    rows: NDArray[np.intp],
+    cols: NDArray[np.intp],
+    peak: float,
+    pixel_size_m: float,
+) -> bool:
+    """Whether the ``others`` pixels within :data:`ISOLATION_WINDOW_M` of an object stay
+    below :data:`ISOLATION_SHARE` of its ``peak`` excess (90th percentile)."""
+    reach = max(1, round(ISOLATION_WINDOW_M / pixel_size_m))
+    r0, c0 = max(int(rows.min()) - reach, 0), max(int(cols.min()) - reach, 0)
+    r1, c1 = int(rows.max()) + reach + 1, int(cols.max()) + reach + 1
+    around = excess[r0:r1, c0:c1][others[r0:r1, c0:c1]]
+    return around.size == 0 or float(np.percentile(around, 90)) <= ISOLATION_SHARE * peak
 
 
 def _sample(values: F32) -> F32:
@@ -242,13 +294,21 @@ def reference_candidates(
         if not MIN_LENGTH_M <= length_m <= MAX_LENGTH_M:
             continue
         nir_mean = float(excess[rr, cc].mean())
-        if float(swir[rr, cc].mean()) < ICE_SWIR_SHARE * nir_mean:
-            continue
-        if float(blue[rr, cc].mean()) >= HAZE_BLUE_SHARE * nir_mean:
-            continue
-        peak = float(excess[rr, cc].max())
-        score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
         aspect = (width_px * pixel_size_m - PSF_WIDENING_M) / length_m
+        swir_share = float(swir[rr, cc].mean()) / nir_mean
+        peak = float(excess[rr, cc].max())
+        snowy_deck = (
+            SNOWY_DECK_SWIR_SHARE <= swir_share < ICE_SWIR_SHARE
+            and peak >= SNOWY_DECK_MIN_EXCESS
+            and hull_shaped(len(rr), length_px, width_px, aspect)
+            and float(np.mean(ndwi(reference[:, rr, cc]) > NDWI_WATER)) >= 0.5
+            and stands_alone(excess, labels != i, rr, cc, peak, pixel_size_m)
+        )
+        if swir_share < ICE_SWIR_SHARE and not snowy_deck:
+            continue  # snow or ice
+        if not snowy_deck and float(blue[rr, cc].mean()) >= HAZE_BLUE_SHARE * nir_mean:
+            continue  # haze or thin cloud (a snowy deck is as white, but hull-shaped)
+        score = float(1.0 - np.exp(-peak / (2 * MIN_NIR_CONTRAST)))
         parts = split_abreast(rr, cc) if aspect > ABREAST_ASPECT else [(rr, cc)]
         on_berth = prepared.berths is not None and bool(prepared.berths[rr, cc].mean() >= 0.5)
         source: Source = "berth" if on_berth else "reference"

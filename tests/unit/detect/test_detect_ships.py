@@ -150,6 +150,48 @@ def test_reference_mode_ignores_haze_and_ice() -> None:
     assert detect_ships_in_arrays(ice, reference=reference, pixel_size_m=10.0) == []
 
 
+#: A hull whose open deck is under snow (the simulator's snowy deck at Rajin): white in the
+#: visible and NIR like snow, but its rim and bridge keep some SWIR (a fifth of the NIR excess).
+SNOWY_DECK = (0.36, 0.37, 0.35, 0.32, 0.07)
+
+
+def test_reference_mode_counts_a_hull_with_snow_on_deck() -> None:
+    reference = _quay_reference()
+    refl = reference.copy()
+    paint(refl, SNOWY_DECK, slice(40, 42), slice(40, 52))  # 120 m x 20 m, on open water
+    dets = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
+    assert len(dets) == 1
+    assert abs(dets[0].length_m - 120.0) <= 20.0
+
+
+def test_reference_mode_drops_a_snow_white_floe_and_snowy_ice_shaped_like_a_hull() -> None:
+    reference = _quay_reference()
+    floe = reference.copy()
+    paint(floe, SNOWY_DECK, slice(36, 44), slice(40, 49))  # as white, but 90 m x 80 m
+    assert detect_ships_in_arrays(floe, reference=reference, pixel_size_m=10.0) == []
+    snowy_ice = reference.copy()  # the simulator's snowy sea ice: SWIR a tenth of NIR
+    paint(snowy_ice, (0.62, 0.61, 0.58, 0.50, 0.06), slice(40, 42), slice(40, 52))
+    assert detect_ships_in_arrays(snowy_ice, reference=reference, pixel_size_m=10.0) == []
+
+
+SNOW_ON_LAND = (0.75, 0.75, 0.72, 0.66, 0.08)
+
+
+def test_reference_mode_tells_a_snowy_deck_from_snow_on_the_shore_and_a_faint_puff() -> None:
+    """Snow covers the land; a hull-shaped patch of it lies on the shore's edge (on water in
+    the reference) and a faint white puff drifts on the water: neither is a ship. A hull
+    with snow on deck 150 m off the shore is."""
+    reference = _quay_reference()
+    refl = reference.copy()
+    paint(refl, SNOW_ON_LAND, slice(0, 80), slice(0, 30))  # the snowy land
+    paint(refl, SNOWY_DECK, slice(20, 32), slice(30, 32))  # snow on the shore's rocks
+    paint(refl, SNOWY_DECK, slice(50, 52), slice(50, 62))  # a hull, snow on deck
+    paint(refl, (0.09, 0.10, 0.08, 0.10, 0.02), slice(65, 67), slice(50, 62))  # a faint puff
+    dets = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
+    assert len(dets) == 1
+    assert abs(dets[0].row - 50.5) < 1 and abs(dets[0].col - 55.5) < 1
+
+
 def test_prepared_reference_gives_the_same_ships_and_checks_the_grid() -> None:
     reference = _quay_reference()
     refl = reference.copy()
