@@ -189,7 +189,8 @@ def test_reference_mode_tells_a_snowy_deck_from_snow_on_the_shore_and_a_faint_pu
     paint(refl, (0.09, 0.10, 0.08, 0.10, 0.02), slice(65, 67), slice(50, 62))  # a faint puff
     dets = detect_ships_in_arrays(refl, reference=reference, pixel_size_m=10.0)
     assert len(dets) == 1
-    assert abs(dets[0].row - 50.5) < 1 and abs(dets[0].col - 55.5) < 1
+    assert abs(dets[0].row - 50.5) < 1
+    assert abs(dets[0].col - 55.5) < 1
 
 
 def test_prepared_reference_gives_the_same_ships_and_checks_the_grid() -> None:
