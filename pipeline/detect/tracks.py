@@ -63,6 +63,7 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 from shapely.geometry.base import BaseGeometry
 
+from pipeline.detect.masks import NDWI_WATER, ndwi
 from pipeline.detect.rail import CAR_WIDTH_M
 from pipeline.geo.projection import reproject
 from pipeline.types import Aoi
@@ -126,10 +127,8 @@ def track_ground(
     median: NDArray[np.float32], ndvi_high: NDArray[np.float32], area: NDArray[np.bool_]
 ) -> NDArray[np.bool_]:
     """Never-green, non-water pixels of ``area`` (step 1 of the module docstring)."""
-    green, red, nir = median[1], median[2], median[3]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndwi = (green - nir) / np.maximum(green + nir, 1e-4)
-        ground = (ndvi_high < TRACK_CORE_NDVI) & (ndwi < 0.0) & (red > 0.0)
+    with np.errstate(invalid="ignore"):
+        ground = (ndvi_high < TRACK_CORE_NDVI) & (ndwi(median) < NDWI_WATER) & (median[2] > 0.0)
     out: NDArray[np.bool_] = area & ground
     return out
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -20,14 +19,13 @@ from pathlib import Path
 from typing import Final
 
 from pipeline.errors import RasonWatchError
+from pipeline.geo.aoi import AOI_ID_PATTERN
 from pipeline.types import Aoi
 
 COLUMNS: Final = ("start", "end", "aoi", "metric", "value", "reported", "source")
 #: Columns a table may leave out (older tables have none of them).
 OPTIONAL_COLUMNS: Final = ("zone",)
 METRICS: Final = ("ships", "railcar_equivalents")
-#: What a zone name may look like (as an AOI or claim id).
-ZONE_ID: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class InvalidOsintError(RasonWatchError, ValueError):
@@ -155,8 +153,8 @@ def _check_zone(
             f"{at}: zone {zone!r} on a {metric} row; zones are for railcar_equivalents rows "
             "only (yards have railcar series of their own), so leave zone empty"
         )
-    if not ZONE_ID.fullmatch(zone):
-        raise InvalidOsintError(f"{at}: zone {zone!r} must match {ZONE_ID.pattern}")
+    if not AOI_ID_PATTERN.fullmatch(zone):
+        raise InvalidOsintError(f"{at}: zone {zone!r} must match {AOI_ID_PATTERN.pattern}")
     if known is None:
         return
     if aoi not in known:
