@@ -54,8 +54,8 @@ def test_packaged_demo_scenario() -> None:
     path = Path(str(resources.files("pipeline") / "data" / "demo.toml"))
     demo = load_scenario(path)
     assert isinstance(demo, Scenario)
-    assert (demo.start, demo.end, demo.revisit_days) == (date(2022, 9, 1), date(2023, 12, 31), 5)
-    assert len(demo.dates) == 98
+    assert (demo.start, demo.end, demo.revisit_days) == (date(2019, 1, 1), date(2023, 12, 31), 5)
+    assert len(demo.dates) == 366
     port, rail = demo.site("rajin-port"), demo.site("tumangang-rail")
     assert port.mean_on(date(2023, 8, 9)) == 1.5
     assert port.mean_on(date(2023, 8, 10)) == 4.0
