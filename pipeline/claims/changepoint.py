@@ -18,7 +18,12 @@ Method
        the largest two-sample t statistic, ``shift * sqrt(n1 n2 / (n1 + n2))`` between the
        segments either side (a lasting change beats a brief wobble of the same height).
        Its date is the first clear scene of the new level. No change in that direction:
-       no onset.
+       no onset. With ``by`` (a claim's window end), the onset is instead the *latest*
+       change in that direction on or before ``by``: the change that set the level in
+       force then. A series that rose twice (in 2021 and again in August 2023) has its
+       larger t on the long-standing 2021 step, yet a claim about autumn 2023 is about
+       the second one. Changes after ``by`` never count; with none on or before it, the
+       most significant change is reported, as without ``by``.
     4. **Its uncertainty**: a single-change-point posterior over the stretch made of the
        two segments either side of the chosen change. With flat priors on the two means,
        a uniform prior on the location and the noise variance sigma^2 (the pooled
@@ -150,6 +155,7 @@ def detect_onset(
     transform: Transform,
     min_size: int = MIN_SEGMENT,
     autocorrelated: bool = False,
+    by: dt.date | None = None,
 ) -> Onset:
     """Find the main change in ``direction`` and its 95 % interval.
 
@@ -161,6 +167,7 @@ def detect_onset(
         min_size: fewest scenes per segment.
         autocorrelated: allow for scenes that see the same ships (step 5 of the module
             docstring): the penalty and the interval use the long-run noise variance.
+        by: report the latest change in ``direction`` on or before this date (step 3).
 
     Raises:
         ValueError: dates and values differ in length.
@@ -207,6 +214,10 @@ def detect_onset(
     best = int(np.argmax(scores))
     if scores[best] <= 0.0:
         return _none(f"no change point in the {direction} direction", segments)
+    latest = [i for i, s in enumerate(scores) if s > 0.0 and _on_or_before(dates[ends[i]], by)]
+    if latest:
+        best = latest[-1]
+    which = f"the latest {direction} by {by}" if latest else f"the most significant {direction}"
     lo, tau, hi = starts[best], ends[best], ends[best + 1]
     if jump > 1:  # placed on a coarse grid: the exact best split of the stretch
         gain = split_gain(signal[np.newaxis, lo:hi], min_size=min_size)[0]
@@ -221,7 +232,7 @@ def detect_onset(
         before_mean=float(np.mean(values[lo:tau])),
         after_mean=float(np.mean(values[tau:hi])),
         segments=segments,
-        note=f"{len(ends) - 1} change(s) found; the most significant {direction} is reported",
+        note=f"{len(ends) - 1} change(s) found; {which} is reported",
     )
 
 
@@ -321,6 +332,10 @@ def _t_score(before: FloatArray, after: FloatArray, sign: float) -> float:
     """Signed shift of the mean scaled by ``sqrt(n1 n2 / (n1 + n2))``."""
     shift = sign * (float(np.mean(after)) - float(np.mean(before)))
     return shift * math.sqrt(before.size * after.size / (before.size + after.size))
+
+
+def _on_or_before(day: dt.date, by: dt.date | None) -> bool:
+    return by is not None and day <= by
 
 
 def _none(note: str, segments: tuple[tuple[dt.date, dt.date, float], ...] = ()) -> Onset:

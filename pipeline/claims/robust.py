@@ -17,7 +17,11 @@ Rule version :data:`RULE_VERSION`. With margin M (default 1.25) and alpha (defau
    same-length window of the baseline years with their other years gives the empirical
    false-alarm rate (:mod:`pipeline.claims.scan`).
 4. **Onset.** The change point (long-run noise; the best single split when no change passes
-   the penalty) must have a 95 % interval overlapping baseline end..window end.
+   the penalty) must have a 95 % interval overlapping baseline end..window end. Where the
+   series changed more than once in the claimed direction, the change checked is the latest
+   one by the window's end, the one that set the level the window saw (rule 2.3; rule 2.2
+   checked the most significant, so a world that rose in 2021 and again in August 2023 had
+   its autumn-2023 claim judged by the 2021 step, "inside the baseline").
 
 Verdicts:
 
@@ -70,8 +74,9 @@ from pipeline.claims.verdict import VerdictLabel
 FloatArray = NDArray[np.float64]
 #: Version of the rules in this module; recorded with every verdict.
 RULE_VERSION: Final = (
-    "2.2 (issue 15: blocks, season-matched, window scan, onset; log-t interval, permutation "
-    "spread; memory bounded where the correlation is gone)"
+    "2.3 (issue 15: blocks, season-matched, window scan, onset; log-t interval, permutation "
+    "spread; memory bounded where the correlation is gone; onset = latest change by the "
+    "window's end)"
 )
 #: Block permutations for the p-value (its resolution is 1 / 2001).
 N_PERM: Final = 2000
@@ -143,13 +148,16 @@ def _baseline(
 
 
 def series_onset(claim: Claim, series: Series) -> Onset:
-    """The change point of the whole series, the noise allowing for autocorrelation."""
+    """The change point of the whole series, the noise allowing for autocorrelation: the
+    latest change in the claimed direction by the window's end (the one that set the level
+    the window saw; rule 2.3), else the most significant."""
     return detect_onset(
         series.dates,
         series.values,
         direction=claim.direction,
         transform=TRANSFORMS[claim.metric],
         autocorrelated=True,
+        by=claim.window[1],
     )
 
 

@@ -67,6 +67,41 @@ def test_no_change_point_at_all_is_not_a_consistent_onset() -> None:
     assert "no change point" in reason
 
 
+def _two_rises(rng: np.random.Generator) -> tuple[list[date], np.ndarray]:
+    """Poisson counts every 10 days (half the 5-day looks clear), 2019 to the window's end:
+    0.3 until June 2021, 2.0 until 10 August 2023, then 4.5. Both steps are rises; the 2021
+    one, with years of looks either side, has the larger t."""
+    days = [D(2019, 1, 1) + (D(2019, 1, 11) - D(2019, 1, 1)) * i for i in range(180)]
+    days = [d for d in days if d <= D(2023, 11, 29)]
+    means = np.array(
+        [0.3 if d < D(2021, 6, 1) else 2.0 if d < D(2023, 8, 10) else 4.5 for d in days]
+    )
+    return days, rng.poisson(means).astype(np.float64)
+
+
+def test_the_onset_checked_is_the_latest_rise_by_the_windows_end() -> None:
+    """Rule 2.3: a series that rose in 2021 and again in August 2023 is judged, for a claim
+    about autumn 2023, by the second rise; the most significant one is the 2021 step."""
+    days, values = _two_rises(np.random.default_rng(1))
+    kw = {"direction": "increase", "transform": "anscombe", "autocorrelated": True}
+    significant = detect_onset(days, values, **kw)  # type: ignore[arg-type]
+    latest = detect_onset(days, values, by=D(2023, 11, 29), **kw)  # type: ignore[arg-type]
+    assert significant.date is not None
+    assert latest.date is not None
+    assert significant.date < D(2022, 1, 1)  # the 2021 step: rule 2.2's onset
+    assert D(2023, 6, 30) <= latest.date <= D(2023, 11, 29)
+    assert onset_consistent(latest, D(2023, 6, 30), D(2023, 11, 29))
+    assert not onset_consistent(significant, D(2023, 6, 30), D(2023, 11, 29))
+
+
+def test_a_rise_after_the_windows_end_is_never_the_onset_checked() -> None:
+    days, values = _two_rises(np.random.default_rng(1))
+    kw = {"direction": "increase", "transform": "anscombe", "autocorrelated": True}
+    early = detect_onset(days, values, by=D(2022, 12, 31), **kw)  # type: ignore[arg-type]
+    assert early.date is not None
+    assert early.date < D(2022, 1, 1)  # the 2023 rise lies after `by`
+
+
 def test_long_run_variance_allows_for_autocorrelation() -> None:
     rng = np.random.default_rng(1)
     noise = rng.standard_normal(4000)
