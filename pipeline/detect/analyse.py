@@ -24,7 +24,13 @@ from pipeline.detect.cnn import DEFAULT_CNN_PATH, LEARNED_IN_PRODUCT
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.detection import Detection, pixel_to_lonlat
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask, snow_share
-from pipeline.detect.rail import RailEstimate, estimate_railcars, track_heading, zone_mask
+from pipeline.detect.rail import (
+    RailEstimate,
+    estimate_railcars,
+    sum_of_zones,
+    track_heading,
+    zone_mask,
+)
 from pipeline.detect.reference import Reference
 from pipeline.detect.reference_mode import PreparedReference, prepare_reference
 from pipeline.detect.ships import DEFAULT_MODEL_PATH, detect_ships
@@ -34,8 +40,9 @@ from pipeline.detect.yard_model import bare_level, expected_empty, level_pixels,
 from pipeline.geo.sun import SunPosition, sun_position
 from pipeline.types import Aoi, Chip, DetectionRow, Observation, Scene
 
-#: Bumped whenever the railcar method changes its numbers.
-RAIL_METHOD: Final = "unmix-5"
+#: Bumped whenever the railcar method changes its numbers (``.sum-of-yards-1``: the AOI
+#: total is the sum of its yard zones, :func:`pipeline.detect.rail.sum_of_zones`).
+RAIL_METHOD: Final = "unmix-5.sum-of-yards-1"
 #: Bumped whenever co-registration or the reference composite changes the numbers.
 REGISTRATION_METHOD: Final = "phasecorr-2"
 #: Bumped whenever the occupancy map (usually occupied berths, structures) changes.
@@ -225,10 +232,10 @@ def analyse_chip(
     level_bed = level_pixels(on_track, usable_reference.spread) & measurable
     empty, modelled = empty_ground(chip, usable_reference, level_bed, sun)
 
-    def estimate(areas: tuple[BaseGeometry, ...]) -> RailEstimate:
+    def estimate(areas: tuple[BaseGeometry, ...]) -> tuple[RailEstimate, int]:
         area = _area_mask(areas, chip.transform, chip.epsg, chip.shape)
         track = on_track & area & chip.valid
-        return estimate_railcars(
+        found = estimate_railcars(
             chip.reflectance,
             empty,
             yard=track,
@@ -238,11 +245,16 @@ def analyse_chip(
             modelled_ground=modelled,
             spill=reach & area & chip.valid,
         )
+        return found, int(np.count_nonzero(track))
 
-    total = estimate(yard_areas(aoi))
+    if not yards:
+        return SceneAnalysis(_with_estimate(base, estimate(yard_areas(aoi))[0]), ())
+    per_zone = [estimate((z.geometry,)) for z in yards]
     zones = tuple(
-        replace(_with_estimate(base, estimate((z.geometry,))), zone=z.name) for z in yards
+        replace(_with_estimate(base, found), zone=z.name)
+        for z, (found, _) in zip(yards, per_zone, strict=True)
     )
+    total = sum_of_zones([f for f, _ in per_zone], [n for _, n in per_zone])
     return SceneAnalysis(_with_estimate(base, total), (), zones)
 
 
