@@ -2,7 +2,7 @@
 
 Each yard's noise floor comes from its own track bed. One floor over both beds, which the
 AOI total used to have, put a busy yard's spread into the quiet one's, and the total read
-below the busy yard alone (SIMULATED demo world: 17 of 97 scored scenes).
+below the busy yard alone (SIMULATED 2019-2023 demo: 19 of the 111 scenes measured to 0.9).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from memory_scene import memory_scene
 
 from pipeline.config import DEFAULT_AOI_DIR
 from pipeline.detect.analyse import analyse_chip, clear_pixels, scene_sun
@@ -20,7 +21,7 @@ from pipeline.detect.reference_looks import aoi_reference
 from pipeline.geo.aoi import load_aois
 from pipeline.simulate import parse_scenario, render_scene
 from pipeline.simulate.grid import EPSG, aoi_mask, region
-from pipeline.types import Aoi, BandAsset, Chip, Scene
+from pipeline.types import Aoi, Chip, Scene
 
 AUTUMN = date(2023, 10, 6)
 
@@ -81,19 +82,7 @@ def _chip(name: str, khasan: int, tumangang: int, seed: int) -> Chip:
 
 
 def _scene(name: str) -> Scene:
-    asset = BandAsset(href="memory://" + name)
-    return Scene(
-        id=name,
-        datetime=datetime(AUTUMN.year, AUTUMN.month, AUTUMN.day, 2, 16, tzinfo=UTC),
-        platform="sentinel-2a",
-        tile="52TFM",
-        epsg=EPSG,
-        processing_baseline="05.10",
-        assets=dict.fromkeys(("blue", "green", "red", "nir", "swir16", "scl"), asset),
-        cloud_cover=0.0,
-        source="local",
-        simulated=True,
-    )
+    return memory_scene(name, datetime(AUTUMN.year, AUTUMN.month, AUTUMN.day, 2, 16, tzinfo=UTC))
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
+from memory_scene import memory_scene
 from numpy.typing import NDArray
 
 from pipeline.config import DEFAULT_AOI_DIR
@@ -20,7 +21,7 @@ from pipeline.geo.aoi import load_aois
 from pipeline.simulate import parse_scenario, render_scene
 from pipeline.simulate.grid import EPSG, aoi_mask, region
 from pipeline.simulate.hostile import misregister
-from pipeline.types import Aoi, BandAsset, Chip, Scene
+from pipeline.types import Aoi, Chip, Scene
 
 #: ~10 s: two simulated renders and a six-look reference (make test runs them).
 pytestmark = pytest.mark.slow
@@ -75,19 +76,7 @@ def _chip(
 
 
 def _scene(name: str) -> Scene:
-    asset = BandAsset(href="memory://" + name)
-    return Scene(
-        id=name,
-        datetime=datetime(2023, 8, 6, 2, 16, tzinfo=UTC),
-        platform="sentinel-2a",
-        tile="52TFM",
-        epsg=EPSG,
-        processing_baseline="05.10",
-        assets=dict.fromkeys(("blue", "green", "red", "nir", "swir16", "scl"), asset),
-        cloud_cover=0.0,
-        source="local",
-        simulated=True,
-    )
+    return memory_scene(name, datetime(2023, 8, 6, 2, 16, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
