@@ -249,6 +249,27 @@ def render_targets(targets: Sequence[Target], size: int) -> tuple[F32, F32, Mask
     return heat, reg, mask
 
 
+def render_hulls(targets: Sequence[Target], size: int) -> F32:
+    """The ships' hull rectangles on the output grid: 1 inside a hull, 0 elsewhere.
+
+    The target of the training-only hull head (:mod:`pipeline.bench.train_cnn`): every
+    pixel of a hull is supervised, not only its centre cell.
+    """
+    n = size // STRIDE
+    centres = (np.arange(n, dtype=np.float32) + 0.5) * STRIDE - 0.5
+    rr, cc = np.meshgrid(centres, centres, indexing="ij")
+    hulls = np.zeros((n, n), dtype=np.float32)
+    for t in targets:
+        heading = math.radians(t.heading_deg)
+        along_r, along_c = -math.cos(heading), math.sin(heading)
+        dr, dc = rr - t.row, cc - t.col
+        along = dr * along_r + dc * along_c
+        across = -dr * along_c + dc * along_r
+        inside = (np.abs(along) <= t.length_px / 2 + 0.5) & (np.abs(across) <= t.width_px / 2 + 0.5)
+        hulls[inside] = 1.0
+    return hulls
+
+
 @dataclass(frozen=True, eq=False)
 class Batch:
     """Network inputs and targets of a batch, as numpy arrays."""
@@ -261,6 +282,8 @@ class Batch:
     """``(b, 6, PATCH / 2, PATCH / 2)``."""
     mask: Mask
     """``(b, PATCH / 2, PATCH / 2)``."""
+    hulls: F32
+    """``(b, PATCH / 2, PATCH / 2)``: :func:`render_hulls`."""
 
 
 class Sampler:
@@ -311,7 +334,7 @@ class Sampler:
 
     def batch(self, size: int) -> Batch:
         """``size`` augmented patches with their rendered targets."""
-        feats, heats, regs, masks = [], [], [], []
+        feats, heats, regs, masks, hulls = [], [], [], [], []
         for _ in range(size):
             refl, valid, inside = self.sample()
             feats.append(input_features(refl, valid))
@@ -319,4 +342,7 @@ class Sampler:
             heats.append(heat)
             regs.append(reg)
             masks.append(mask)
-        return Batch(np.stack(feats), np.stack(heats), np.stack(regs), np.stack(masks))
+            hulls.append(render_hulls(inside, PATCH))
+        return Batch(
+            np.stack(feats), np.stack(heats), np.stack(regs), np.stack(masks), np.stack(hulls)
+        )

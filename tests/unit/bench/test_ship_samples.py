@@ -17,6 +17,7 @@ from pipeline.bench.ship_samples import (
     _axis,
     dihedral,
     paste,
+    render_hulls,
     render_targets,
 )
 from pipeline.detect.cnn import STRIDE
@@ -53,6 +54,18 @@ def test_render_targets_puts_a_peak_and_the_regressions_at_the_centre_cell() -> 
     assert reg[1, i, j] == pytest.approx(41.5 / STRIDE - (j + 0.5))
     assert math.exp(reg[2, i, j]) == pytest.approx(12.0)
     assert reg[4, i, j] == pytest.approx(-1.0)  # cos 180°
+
+
+def test_render_hulls_covers_the_hull_and_follows_its_heading() -> None:
+    east_west = Target(row=20.0, col=41.0, length_px=12.0, width_px=2.0, heading_deg=90.0)
+    hulls = render_hulls([east_west], PATCH)
+    assert hulls.shape == (PATCH // STRIDE, PATCH // STRIDE)
+    rows, cols = np.nonzero(hulls)
+    # Cell centres at 2i + 0.5 pixels: columns 35..47 and rows 19..21 are on the hull.
+    assert set(cols.tolist()) == set(range(17, 24))
+    assert set(rows.tolist()) == {9, 10}
+    north_south = Target(row=41.0, col=20.0, length_px=12.0, width_px=2.0, heading_deg=0.0)
+    np.testing.assert_array_equal(render_hulls([north_south], PATCH), hulls.T)
 
 
 def _port() -> Port:
