@@ -27,7 +27,8 @@ from scipy import ndimage as ndi
 
 from pipeline.bench.sen2ships import Port
 from pipeline.detect.candidates import extent_px
-from pipeline.detect.cnn import OUTPUTS, STRIDE, input_features
+from pipeline.detect.cnn import OUTPUTS, STRIDE
+from pipeline.detect.cnn_inputs import input_features
 
 F32 = NDArray[np.float32]
 Mask = NDArray[np.bool_]
