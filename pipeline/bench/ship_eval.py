@@ -19,6 +19,7 @@ from pipeline.bench.matching import PortScore, match_detections, matched_pairs, 
 from pipeline.bench.overlays import draw_overlay
 from pipeline.bench.sen2ships import Port
 from pipeline.bench.ship_samples import port_targets
+from pipeline.detect.cnn_scale import resample_mask, working_factor
 from pipeline.detect.detection import Detection, detections_from_maps
 from pipeline.detect.masks import water_mask
 
@@ -126,18 +127,25 @@ def maps_detections(
     threshold: float,
     peak_cells: int,
 ) -> dict[str, list[Detection]]:
-    """Each port's detections decoded from its network outputs."""
-    return {
-        p.name: detections_from_maps(
+    """Each port's detections decoded from its network outputs, in the port's own pixels.
+
+    The outputs are on the network's working grid (:mod:`pipeline.detect.cnn_scale`), so a
+    port on another grid is scored as the detector sees it: its ships are mapped back and
+    matched against its own labels.
+    """
+    out = {}
+    for p in ports:
+        factor = working_factor(p.pixel_size_m)
+        out[p.name] = detections_from_maps(
             maps[p.name],
             threshold=threshold,
             peak_cells=peak_cells,
-            valid=p.valid,
+            valid=resample_mask(p.valid, factor),
             pixel_size_m=p.pixel_size_m,
             shape=p.valid.shape,
+            factor=factor,
         )
-        for p in ports
-    }
+    return out
 
 
 def evaluate_maps(

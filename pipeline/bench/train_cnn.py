@@ -7,7 +7,10 @@ others and scores the held-out port with the numpy detector (the figure of recor
 the decoding threshold with the best pooled held-out F1, then trains on all six ports.
 
 PyTorch is a training-only dependency (the ``[train]`` extra): the detector runs the
-exported weights in numpy (:mod:`pipeline.detect.cnn`). Fixed seed, two threads.
+exported weights in numpy (:mod:`pipeline.detect.cnn`). Fixed seed, two threads. The ports
+are resampled to the network's 10 m ground pixels to train (:mod:`pipeline.detect.cnn_scale`);
+the ships found are mapped back and scored against each port's own labels, as the detector
+reports them.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from torch import nn
 from torch.nn import functional as tfn
 
 from pipeline.bench.cnn_card import model_card
-from pipeline.bench.sen2ships import Port, port_folders, read_port
+from pipeline.bench.sen2ships import Port, port_folders, read_port, working_scale_ports
 from pipeline.bench.ship_eval import (
     PEAK_CELLS,
     THRESHOLDS,
@@ -42,6 +45,7 @@ from pipeline.bench.ship_eval import (
 from pipeline.bench.ship_samples import Sampler
 from pipeline.detect.cnn import DEFAULT_CNN_PATH, LAYERS, ShipCnn, predict_maps
 from pipeline.detect.cnn_inputs import level_water
+from pipeline.detect.cnn_scale import WORKING_PIXEL_M
 
 #: Seed of every random draw (patches, augmentation, initial weights).
 SEED: Final = 16
@@ -206,12 +210,17 @@ class Lopo:
     """Wall time of the six trainings."""
 
 
+def working_maps(cnn: ShipCnn, ports: Sequence[Port]) -> dict[str, np.ndarray[Any, Any]]:
+    """The network's outputs for each port, on the port's working grid (10 m)."""
+    return {w.name: predict_maps(cnn, w.reflectance, w.valid) for w in working_scale_ports(ports)}
+
+
 def _fold(ports: Sequence[Port], held: str, steps: int, seed: int) -> np.ndarray[Any, Any]:
     """Train without port ``held`` and return its network outputs (one worker's job)."""
     port = next(p for p in ports if p.name == held)
-    others = [p for p in ports if p.name != held]
+    others = working_scale_ports([p for p in ports if p.name != held])
     net = train(others, steps=steps, seed=seed, log=f"LOPO {held}: ")
-    maps = predict_maps(net.export({}), port.reflectance, port.valid)
+    maps = working_maps(net.export({}), [port])[held]
     score = evaluate_maps([port], {held: maps}, threshold=0.4, peak_cells=PEAK_CELLS[0])
     print(f"LOPO {held} at threshold 0.4: {score.overall.as_dict()}", file=sys.stderr)
     return maps
@@ -267,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_final:
         return 0
     started = time.monotonic()
-    net = train(ports, steps=args.steps, seed=args.seed, log="final: ")
+    net = train(working_scale_ports(ports), steps=args.steps, seed=args.seed, log="final: ")
     seconds = time.monotonic() - started
     command = f"python -m pipeline.bench.train_cnn ../shared/datasets/{args.dataset_dir.name}"
     if args.lopo:
@@ -287,12 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "steps": args.steps,
         "batch": BATCH,
         "patch": 96,
+        "working_pixel_m": WORKING_PIXEL_M,
         "torch": torch.__version__,
         "train_seconds": round(seconds, 1),
         "parameters": sum(int(w.size) for w in net.export({}).weights.values()),
         "lopo": lopo_doc,
     }
-    final_maps = {p.name: predict_maps(net.export({}), p.reflectance, p.valid) for p in ports}
+    final_maps = working_maps(net.export({}), ports)
     in_sample = evaluate_maps(ports, final_maps, threshold=threshold, peak_cells=peak_cells)
     meta["in_sample"] = in_sample.as_dict()
     cnn = net.export(meta)

@@ -18,6 +18,7 @@ from pyproj import Transformer
 
 from pipeline.detect.candidates import Candidate, extent_px
 from pipeline.detect.cnn import Peak, decode
+from pipeline.detect.cnn_scale import peak_to_input
 from pipeline.types import REFLECTANCE_BANDS
 
 
@@ -143,10 +144,23 @@ def detections_from_maps(
     valid: NDArray[np.bool_] | None,
     pixel_size_m: float,
     shape: tuple[int, int],
+    factor: float = 1.0,
 ) -> list[Detection]:
-    """Detections from the learned detector's outputs (:func:`pipeline.detect.cnn.predict_maps`)."""
+    """Detections from the learned detector's outputs (:func:`pipeline.detect.cnn.predict_maps`).
+
+    Args:
+        maps: Outputs for the chip on the network's working grid.
+        valid: Pixels with data on that grid.
+        pixel_size_m: Ground size of the input chip's pixels.
+        shape: The input chip's ``(rows, cols)``.
+        factor: Working pixels per input pixel (:mod:`pipeline.detect.cnn_scale`):
+            detections are returned in the input chip's pixels.
+    """
     peaks = decode(maps, threshold=threshold, peak_cells=peak_cells, valid=valid)
-    return [peak_detection(p, pixel_size_m=pixel_size_m, shape=shape) for p in peaks]
+    return [
+        peak_detection(peak_to_input(p, factor), pixel_size_m=pixel_size_m, shape=shape)
+        for p in peaks
+    ]
 
 
 def checked_shape(

@@ -55,6 +55,7 @@ from pipeline.detect.cnn import (
     load_cnn,
     predict_maps,
 )
+from pipeline.detect.cnn_scale import to_working_scale
 from pipeline.detect.detection import (
     Detection,
     checked_shape,
@@ -103,8 +104,8 @@ def detect_ships_learned(
         reflectance: ``(5, rows, cols)`` surface reflectance: blue, green, red, nir, swir16.
         valid: Pixels with data (default: all).
         clear: Pixels seen clear (default: all); detections whose centroid is not are dropped.
-        pixel_size_m: Ground size of one pixel, metres (for lengths only: the network
-            works in pixels).
+        pixel_size_m: Ground size of one pixel, metres: a chip on another grid than 10 m
+            is read resampled to 10 m (:mod:`pipeline.detect.cnn_scale`).
         cnn: The network (default: the committed :data:`~pipeline.detect.cnn.DEFAULT_CNN_PATH`).
 
     Returns:
@@ -115,14 +116,15 @@ def detect_ships_learned(
     """
     shape = checked_shape(reflectance, pixel_size_m, valid, clear)
     net = cnn if cnn is not None else load_cnn()
-    maps = predict_maps(net, reflectance, valid)
+    work = to_working_scale(reflectance, valid, pixel_size_m)
     dets = detections_from_maps(
-        maps,
+        predict_maps(net, work.reflectance, work.valid),
         threshold=net.threshold,
         peak_cells=net.peak_cells,
-        valid=valid,
+        valid=work.valid,
         pixel_size_m=pixel_size_m,
         shape=shape,
+        factor=work.factor,
     )
     if clear is not None:
         dets = [

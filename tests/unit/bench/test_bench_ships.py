@@ -16,11 +16,13 @@ from pipeline.bench.matching import PortScore, match_detections, matched_pairs, 
 from pipeline.bench.sen2ships import (
     BAND_FILES,
     BenchDatasetError,
+    Port,
     ground_pixel_size_m,
     print_ship_bench,
     read_port,
     run_ship_bench,
 )
+from pipeline.bench.ship_eval import evaluate_maps, maps_detections
 from pipeline.detect.detection import Detection
 
 WATER = (0.04, 0.05, 0.03, 0.02, 0.01)
@@ -206,3 +208,26 @@ def test_sim_reference_is_a_low_percentile_of_clear_pixels() -> None:
     ref = build_reference(chips, [clear_pixels(c) for c in chips], percentile=0.0)
     assert ref.low.shape == (5, 20, 20)
     assert np.allclose(ref.low, 0.02)
+
+
+def test_learned_outputs_on_the_working_grid_are_scored_in_the_ports_pixels() -> None:
+    # A 6 m port is read on a 10 m working grid: 100 px become 60, outputs 30 cells a side.
+    port = Port(
+        "fine",
+        np.zeros((5, 100, 100), np.float32),
+        np.ones((100, 100), bool),
+        6.0,
+        np.array([[30.0, 30.0, 9.0, 9.0]]),
+        np.zeros((100, 100), bool),
+    )
+    maps = np.zeros((7, 30, 30), np.float32)
+    maps[0, 10, 10] = 0.9
+    maps[3, 10, 10] = np.log(12.0)  # 12 working pixels long: 120 m
+    maps[4, 10, 10] = np.log(3.0)
+    maps[5, 10, 10] = 1.0
+    (d,) = maps_detections([port], {"fine": maps}, threshold=0.5, peak_cells=3)["fine"]
+    # Cell 10's centre is working pixel 20.5, the edge 21 working px = 21 / 0.6 port px in.
+    assert d.row == pytest.approx(21 / 0.6 - 0.5)
+    assert d.col == pytest.approx(21 / 0.6 - 0.5)
+    assert d.length_m == pytest.approx(120.0)
+    assert evaluate_maps([port], {"fine": maps}, threshold=0.5, peak_cells=3).overall.tp == 1
