@@ -32,7 +32,10 @@ def model_card(meta: dict[str, Any], *, workers: int) -> str:
         "",
         "## Data",
         f"- `sen2ships-dev`: {meta['data']} (real Sentinel-2 L2A crops, EPSG:3857, "
-        "5.8–8 m ground pixels).",
+        "5.8–8 m ground pixels), resampled to the network's 10 m working grid (Gaussian "
+        "anti-alias, bilinear) as the detector resamples every chip it reads "
+        "(`pipeline/detect/cnn_scale.py`); its ships are mapped back and scored against "
+        "each port's own labels.",
         "- Augmentation: the eight flips and rotations, brightness gain and offset jitter, "
         "noise, sub-pixel shifts, cut-and-paste of labelled hulls on open water and flush "
         "along quays. No simulated chips.",
@@ -112,9 +115,10 @@ def model_card(meta: dict[str, Any], *, workers: int) -> str:
         ),
         "- Six ports, one date each, 166 ships: the held-out figures carry a wide "
         "uncertainty (a port of 12 ships moves by ±0.1 with one hit).",
-        "- Trained on Web-Mercator crops at 5.8–8 m ground pixels; Rajin chips are 10 m UTM, "
-        "so hulls look ~25 % shorter in pixels than most training hulls.",
-        "- Hulls abreast closer than ~2 cells (4 px) merge into one peak; small craft "
+        "- The training ports were exported at 5.8–8 m from the 10 m product and are "
+        "resampled back to 10 m here: twice resampled, their hulls are softer than on "
+        "Rajin's native 10 m UTM chips.",
+        "- Hulls abreast closer than ~2 cells (4 px, 40 m) merge into one peak; small craft "
         "(< 6 px) are not labelled in the data and are not looked for.",
         "- Length is regressed from the pixels around the centre: only as good as the "
         "table above says.",
