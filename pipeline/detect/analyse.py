@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from pipeline import __version__
 from pipeline.detect.cnn import DEFAULT_CNN_PATH, LEARNED_IN_PRODUCT
+from pipeline.detect.cnn_scale import SCALE_METHOD
 from pipeline.detect.coregister import apply_shift, measure_shift, stable_pixels
 from pipeline.detect.detection import Detection, pixel_to_lonlat
 from pipeline.detect.masks import SCL_OBSCURED, clear_fraction, clear_mask, snow_share
@@ -83,7 +84,8 @@ def detector_version() -> str:
     """
     model = hashlib.sha256(DEFAULT_MODEL_PATH.read_bytes()).hexdigest()[:8]
     if LEARNED_IN_PRODUCT:
-        model += ".cnn." + hashlib.sha256(DEFAULT_CNN_PATH.read_bytes()).hexdigest()[:8]
+        cnn = hashlib.sha256(DEFAULT_CNN_PATH.read_bytes()).hexdigest()[:8]
+        model += f".cnn.{cnn}.{SCALE_METHOD}"
     methods = ".".join(
         (
             f"rail.{RAIL_METHOD}.reg.{REGISTRATION_METHOD}.berths.{BERTH_METHOD}",

@@ -23,6 +23,9 @@ F32 = NDArray[np.float32]
 
 #: Ground size of the pixels the network reads, metres.
 WORKING_PIXEL_M: Final = 10.0
+#: How a chip reaches that scale (part of the detector version while the flows use the
+#: learned detector): change it when the resampling changes.
+SCALE_METHOD: Final = "at10m-gauss-bilinear-1"
 #: A chip whose pixels are within this share of :data:`WORKING_PIXEL_M` is read as it is.
 SCALE_TOLERANCE: Final = 0.02
 #: Anti-aliasing before a chip is shrunk: a Gaussian of this many output pixels (sigma).
