@@ -210,29 +210,33 @@ class Lopo:
     """Wall time of the six trainings."""
 
 
-def working_maps(cnn: ShipCnn, ports: Sequence[Port]) -> dict[str, np.ndarray[Any, Any]]:
-    """The network's outputs for each port, on the port's working grid (10 m)."""
-    return {w.name: predict_maps(cnn, w.reflectance, w.valid) for w in working_scale_ports(ports)}
+def working_maps(cnn: ShipCnn, working: Sequence[Port]) -> dict[str, np.ndarray[Any, Any]]:
+    """The network's outputs for each port already on its working grid
+    (:func:`working_scale_ports`)."""
+    return {w.name: predict_maps(cnn, w.reflectance, w.valid) for w in working}
 
 
-def _fold(ports: Sequence[Port], held: str, steps: int, seed: int) -> np.ndarray[Any, Any]:
+def _fold(
+    ports: Sequence[Port], working: Sequence[Port], held: str, steps: int, seed: int
+) -> np.ndarray[Any, Any]:
     """Train without port ``held`` and return its network outputs (one worker's job)."""
     port = next(p for p in ports if p.name == held)
-    others = working_scale_ports([p for p in ports if p.name != held])
+    others = [w for w in working if w.name != held]
     net = train(others, steps=steps, seed=seed, log=f"LOPO {held}: ")
-    maps = working_maps(net.export({}), [port])[held]
+    maps = working_maps(net.export({}), [w for w in working if w.name == held])[held]
     score = evaluate_maps([port], {held: maps}, threshold=0.4, peak_cells=PEAK_CELLS[0])
     print(f"LOPO {held} at threshold 0.4: {score.overall.as_dict()}", file=sys.stderr)
     return maps
 
 
-def run_lopo(ports: Sequence[Port], *, steps: int, seed: int) -> Lopo:
+def run_lopo(ports: Sequence[Port], working: Sequence[Port], *, steps: int, seed: int) -> Lopo:
     """Train without each port in turn (:data:`WORKERS` at once) and keep the held-out
-    port's outputs. Each fold is seeded alike, so the result does not depend on the order."""
+    port's outputs. ``working`` are the ``ports`` on the network's working grid. Each fold
+    is seeded alike, so the result does not depend on the order."""
     started = time.monotonic()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx) as pool:
-        jobs = {p.name: pool.submit(_fold, ports, p.name, steps, seed) for p in ports}
+        jobs = {p.name: pool.submit(_fold, ports, working, p.name, steps, seed) for p in ports}
         maps = {name: job.result() for name, job in jobs.items()}
     return Lopo(maps, time.monotonic() - started)
 
@@ -252,10 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     ports = [read_port(f) for f in port_folders(args.dataset_dir)]
+    working = working_scale_ports(ports)
     threshold, peak_cells = 0.4, PEAK_CELLS[0]
     lopo_doc: dict[str, Any] | None = None
     if args.lopo:
-        lopo = run_lopo(ports, steps=args.steps, seed=args.seed)
+        lopo = run_lopo(ports, working, steps=args.steps, seed=args.seed)
         results = {
             (t, k): evaluate_maps(ports, lopo.maps, threshold=t, peak_cells=k)
             for t in THRESHOLDS
@@ -276,8 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_final:
         return 0
     started = time.monotonic()
-    net = train(working_scale_ports(ports), steps=args.steps, seed=args.seed, log="final: ")
+    net = train(working, steps=args.steps, seed=args.seed, log="final: ")
     seconds = time.monotonic() - started
+    weights = net.export({}).weights
     command = f"python -m pipeline.bench.train_cnn ../shared/datasets/{args.dataset_dir.name}"
     if args.lopo:
         command += " --lopo"
@@ -299,13 +305,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "working_pixel_m": WORKING_PIXEL_M,
         "torch": torch.__version__,
         "train_seconds": round(seconds, 1),
-        "parameters": sum(int(w.size) for w in net.export({}).weights.values()),
+        "parameters": sum(int(w.size) for w in weights.values()),
         "lopo": lopo_doc,
     }
-    final_maps = working_maps(net.export({}), ports)
+    final_maps = working_maps(ShipCnn(weights, {}), working)
     in_sample = evaluate_maps(ports, final_maps, threshold=threshold, peak_cells=peak_cells)
     meta["in_sample"] = in_sample.as_dict()
-    cnn = net.export(meta)
+    cnn = ShipCnn(weights, meta)
     cnn.save(args.out)
     args.out.with_suffix(".md").write_text(model_card(meta, workers=WORKERS))
     print(f"wrote {args.out} and its model card", file=sys.stderr)

@@ -51,9 +51,9 @@ def working_factor(pixel_size_m: float) -> float:
 
 
 def resample(band: NDArray[np.floating], factor: float, *, order: int) -> NDArray[np.floating]:
-    """One 2-D array on a grid ``factor`` times as fine, pixel edges aligned (the input's
-    pixel ``i`` centre, ``i``, lands on ``(i + 0.5) · factor − 0.5``); outside reads the
-    nearest edge pixel."""
+    """One 2-D array on a grid of ``factor`` times as many pixels a side, pixel edges
+    aligned (the input's pixel ``i`` centre, ``i``, lands on ``(i + 0.5) · factor − 0.5``);
+    outside reads the nearest edge pixel."""
     rows, cols = band.shape
     shape = (max(1, round(rows * factor)), max(1, round(cols * factor)))
     scale = 1.0 / factor

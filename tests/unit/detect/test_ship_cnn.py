@@ -78,28 +78,17 @@ def test_empty_water_and_quay_has_no_ship(shared_datasets: Path, name: str) -> N
     assert detect_ships_learned(refl, pixel_size_m=port.pixel_size_m) == []
 
 
-#: Known misses of the committed weights, strict so that a model that fixes one says so.
-#: Genoa: the hull afloat is found (0.43); the one flush against the quay scores 0.28
-#: against the threshold of 0.4. Casablanca: both are found (0.51 at the quay, 0.47 afloat).
-_PASTED_MISSES = {
-    "genoa": "the committed weights score the hull flush against the quay 0.28 (< 0.4)",
-}
-_PASTED_PORTS = ("casablanca", "genoa")
+#: A known miss of the committed weights, strict so that a model that fixes it says so:
+#: in Genoa's chip the hull afloat is found (0.43), the one flush against the quay scores
+#: 0.28 against the threshold of 0.4. In Casablanca's both are found (0.51 at the quay,
+#: 0.47 afloat).
+_GENOA_QUAY_MISS = pytest.mark.xfail(
+    strict=True, reason="the committed weights score the hull flush against the quay 0.28 (< 0.4)"
+)
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=[pytest.mark.xfail(strict=True, reason=_PASTED_MISSES[n])]
-            if n in _PASTED_MISSES
-            else [],
-        )
-        for n in _PASTED_PORTS
-    ],
-)
+@pytest.mark.parametrize("name", ["casablanca", pytest.param("genoa", marks=_GENOA_QUAY_MISS)])
 def test_hulls_pasted_on_water_and_flush_against_a_quay_are_found(
     shared_datasets: Path, name: str
 ) -> None:
